@@ -1,0 +1,116 @@
+"""`form4db build`: find filing files, read each with its reader, load them in batches."""
+
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from .loader import Loader
+from .model import Filing, ReadError
+from .readers.ownership_xml import read_ownership_xml
+
+BATCH_SIZE = 500
+FILING_SUFFIXES = {".xml"}
+
+
+@dataclass
+class BuildReport:
+    files: int = 0
+    new: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    rows: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def filings(self) -> int:
+        return self.new + self.replaced + self.unchanged
+
+    def summary(self) -> str:
+        return (
+            f"{self.files:,} files, {self.filings:,} filings ({self.new:,} new, "
+            f"{self.replaced:,} replaced, {self.unchanged:,} unchanged), {self.rows:,} rows, "
+            f"{len(self.errors):,} errors in {self.seconds:.1f}s"
+        )
+
+
+def find_files(paths: Iterable[str]) -> list[tuple[Path, str]]:
+    """Every filing file under the given paths, with its path relative to the input's parent.
+
+    A file named on the command line is always read; inside folders (read recursively) only
+    files with a filing suffix are, in sorted order so builds are deterministic.
+    """
+    found = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            base = given.resolve().parent
+            for path in sorted(given.rglob("*")):
+                if path.is_file() and path.suffix.lower() in FILING_SUFFIXES and not path.name.startswith("."):
+                    found.append((path, path.resolve().relative_to(base).as_posix()))
+        else:
+            found.append((given, given.name))
+    return found
+
+
+def read_file(path: Path, source_path: str) -> Filing:
+    """Read one file with the reader for its format; raise ReadError saying why it cannot be."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ReadError(f"cannot read file: {error.strerror or error}") from None
+    return read_ownership_xml(data, source_path, path.name)
+
+
+def build(
+    paths: Iterable[str],
+    db_path: str,
+    on_error: Callable[[str, str], None] = lambda path, reason: None,
+    progress: Callable[[Iterable], Iterator] = iter,
+) -> BuildReport:
+    """Load every filing under ``paths`` into ``db_path``; bad files become build_errors rows."""
+    started = time.perf_counter()
+    files = find_files(paths)
+    report = BuildReport(files=len(files))
+    loader = Loader(db_path)
+    batch: list[Filing] = []
+    try:
+        for path, source_path in progress(files):
+            try:
+                batch.append(read_file(path, source_path))
+            except ReadError as error:
+                report.errors.append((source_path, str(error)))
+                loader.record_errors([(source_path, str(error), None)])
+                on_error(source_path, str(error))
+            if len(batch) >= BATCH_SIZE:
+                load(loader, batch, report, on_error)
+                batch = []
+        load(loader, batch, report, on_error)
+    finally:
+        loader.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def load(loader: Loader, batch: list[Filing], report: BuildReport, on_error) -> None:
+    """Load a batch; if the database refuses it, load filing by filing so one bad one loses no neighbour."""
+    if not batch:
+        return
+    try:
+        outcomes = loader.load_batch(batch)
+    except sqlite3.DatabaseError:
+        outcomes = {}
+        for filing in batch:
+            try:
+                outcomes.update(loader.load_batch([filing]))
+            except sqlite3.DatabaseError as error:
+                reason = f"database refused the filing: {error}"
+                report.errors.append((filing.source_path, reason))
+                loader.record_errors([(filing.source_path, reason, filing.content_sha256)])
+                on_error(filing.source_path, reason)
+    rows = {filing.accession_number: filing.row_count for filing in batch}
+    for accession, outcome in outcomes.items():
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome != "unchanged":
+            report.rows += rows[accession]

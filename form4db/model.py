@@ -1,0 +1,55 @@
+"""The one model every reader produces and the loader consumes.
+
+Records are plain data. Column-bearing parts are dicts keyed by the database column
+names of ``form4db.schema``, so a reader fills in what its format states and leaves
+everything else absent (stored as NULL).
+"""
+
+from dataclasses import dataclass, field
+
+ROW_TABLES = (
+    "nonderiv_transactions",
+    "nonderiv_holdings",
+    "deriv_transactions",
+    "deriv_holdings",
+)
+
+
+@dataclass
+class FootnoteRef:
+    """One footnote marker: footnote ``footnote_id`` sits on ``field`` of row ``row_seq`` of ``table``.
+
+    ``table`` and ``row_seq`` are None for a marker outside any table row.
+    """
+
+    footnote_id: str
+    table: str | None
+    row_seq: int | None
+    field: str
+
+
+@dataclass
+class Filing:
+    """One ownership filing (one accession), whatever format it was read from."""
+
+    accession_number: str
+    accession_source: str  # file_name | content_hash (later: header, dataset)
+    source_format: str  # xml (later: full-submission, dataset, rendered-text, ...)
+    source_path: str
+    content_sha256: str
+    document: dict = field(default_factory=dict)  # filings columns stated by the document
+    issuer: dict = field(default_factory=dict)  # issuer_cik, issuer_name, issuer_trading_symbol, ...
+    owners: list[dict] = field(default_factory=list)  # filing_owners columns, in document order
+    rows: dict[str, list[dict]] = field(default_factory=lambda: {t: [] for t in ROW_TABLES})
+    footnotes: list[tuple[str, str]] = field(default_factory=list)  # (footnote_id, text)
+    footnote_refs: list[FootnoteRef] = field(default_factory=list)
+    signatures: list[dict] = field(default_factory=list)  # signature_name, signature_date
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+
+class ReadError(Exception):
+    """A file that cannot be read as a filing; the message says why."""

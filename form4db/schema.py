@@ -1,0 +1,253 @@
+"""The database schema: tables, keys, indexes, full-text search and the code list.
+
+Column descriptions live in metadata.yml (one place for what the site publishes); a test
+checks that every column below has one.
+"""
+
+import sqlite_utils
+
+ROW_ID_CODES = {
+    "nonderiv_transactions": "nt",
+    "nonderiv_holdings": "nh",
+    "deriv_transactions": "dt",
+    "deriv_holdings": "dh",
+}
+
+# Numbers are NUMERIC so that 10000 reads back as 10000 and 22.5307 as 22.5307.
+TABLES = """
+CREATE TABLE IF NOT EXISTS transaction_codes (
+    code TEXT PRIMARY KEY,
+    meaning TEXT,
+    category TEXT,
+    in_xml INTEGER
+);
+CREATE TABLE IF NOT EXISTS issuers (
+    issuer_cik INTEGER PRIMARY KEY,
+    issuer_name TEXT,
+    issuer_trading_symbol TEXT,
+    as_of_period TEXT,
+    as_of_accession TEXT
+);
+CREATE TABLE IF NOT EXISTS owners (
+    owner_cik INTEGER PRIMARY KEY,
+    owner_name TEXT,
+    as_of_period TEXT,
+    as_of_accession TEXT
+);
+CREATE TABLE IF NOT EXISTS filings (
+    accession_number TEXT PRIMARY KEY,
+    accession_source TEXT,
+    document_type TEXT,
+    period_of_report TEXT,
+    date_of_original_submission TEXT,
+    filing_date TEXT,
+    acceptance_datetime TEXT,
+    issuer_cik INTEGER REFERENCES issuers(issuer_cik),
+    issuer_name TEXT,
+    issuer_trading_symbol TEXT,
+    issuer_foreign_trading_symbol TEXT,
+    owner_count INTEGER,
+    no_securities_owned INTEGER,
+    not_subject_to_section16 INTEGER,
+    form3_holdings_reported INTEGER,
+    form4_transactions_reported INTEGER,
+    aff10b5one INTEGER,
+    remarks TEXT,
+    schema_version TEXT,
+    source_format TEXT,
+    source_path TEXT,
+    content_sha256 TEXT,
+    parse_warnings TEXT
+);
+CREATE TABLE IF NOT EXISTS filing_owners (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    owner_seq INTEGER,
+    owner_cik INTEGER REFERENCES owners(owner_cik),
+    owner_name TEXT,
+    is_director INTEGER,
+    is_officer INTEGER,
+    is_ten_percent_owner INTEGER,
+    is_other INTEGER,
+    officer_title TEXT,
+    other_text TEXT,
+    street1 TEXT,
+    street2 TEXT,
+    city TEXT,
+    state TEXT,
+    zip_code TEXT,
+    state_description TEXT,
+    non_us_address_flag INTEGER,
+    non_us_state_territory TEXT,
+    country TEXT,
+    good_address INTEGER,
+    owner_ccc TEXT
+);
+CREATE TABLE IF NOT EXISTS nonderiv_transactions (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    row_seq INTEGER,
+    security_title TEXT,
+    transaction_date TEXT,
+    deemed_execution_date TEXT,
+    transaction_form_type TEXT,
+    transaction_code TEXT REFERENCES transaction_codes(code),
+    equity_swap_involved INTEGER,
+    transaction_timeliness TEXT,
+    shares NUMERIC,
+    price_per_share NUMERIC,
+    acquired_disposed TEXT,
+    shares_owned_after NUMERIC,
+    value_owned_after NUMERIC,
+    direct_indirect TEXT,
+    nature_of_ownership TEXT
+);
+CREATE TABLE IF NOT EXISTS nonderiv_holdings (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    row_seq INTEGER,
+    security_title TEXT,
+    transaction_form_type TEXT,
+    shares_owned NUMERIC,
+    value_owned NUMERIC,
+    direct_indirect TEXT,
+    nature_of_ownership TEXT
+);
+CREATE TABLE IF NOT EXISTS deriv_transactions (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    row_seq INTEGER,
+    security_title TEXT,
+    conversion_or_exercise_price NUMERIC,
+    transaction_date TEXT,
+    deemed_execution_date TEXT,
+    transaction_form_type TEXT,
+    transaction_code TEXT REFERENCES transaction_codes(code),
+    equity_swap_involved INTEGER,
+    transaction_timeliness TEXT,
+    shares NUMERIC,
+    total_value NUMERIC,
+    price_per_share NUMERIC,
+    acquired_disposed TEXT,
+    exercise_date TEXT,
+    expiration_date TEXT,
+    underlying_security_title TEXT,
+    underlying_shares NUMERIC,
+    underlying_value NUMERIC,
+    shares_owned_after NUMERIC,
+    value_owned_after NUMERIC,
+    direct_indirect TEXT,
+    nature_of_ownership TEXT
+);
+CREATE TABLE IF NOT EXISTS deriv_holdings (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    row_seq INTEGER,
+    security_title TEXT,
+    conversion_or_exercise_price NUMERIC,
+    transaction_form_type TEXT,
+    exercise_date TEXT,
+    expiration_date TEXT,
+    underlying_security_title TEXT,
+    underlying_shares NUMERIC,
+    underlying_value NUMERIC,
+    shares_owned NUMERIC,
+    value_owned NUMERIC,
+    direct_indirect TEXT,
+    nature_of_ownership TEXT
+);
+CREATE TABLE IF NOT EXISTS footnotes (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    footnote_id TEXT,
+    text TEXT
+);
+CREATE TABLE IF NOT EXISTS footnote_refs (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    footnote TEXT REFERENCES footnotes(id),
+    footnote_id TEXT,
+    table_name TEXT,
+    row_id TEXT,
+    row_seq INTEGER,
+    field TEXT
+);
+CREATE TABLE IF NOT EXISTS signatures (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    signature_seq INTEGER,
+    signature_name TEXT,
+    signature_date TEXT
+);
+CREATE TABLE IF NOT EXISTS build_errors (
+    source_path TEXT PRIMARY KEY,
+    error TEXT,
+    content_sha256 TEXT
+);
+"""
+
+# Every foreign key, plus the columns the site filters or sorts on.
+INDEXES = {
+    "filings": [
+        ["issuer_cik"],
+        ["period_of_report"],
+        ["filing_date"],
+        ["document_type"],
+        ["content_sha256"],
+    ],
+    "issuers": [["issuer_trading_symbol"], ["as_of_accession"]],
+    "owners": [["owner_name"], ["as_of_accession"]],
+    "filing_owners": [["accession_number"], ["owner_cik"]],
+    "nonderiv_transactions": [["accession_number"], ["transaction_code"], ["transaction_date"]],
+    "nonderiv_holdings": [["accession_number"]],
+    "deriv_transactions": [["accession_number"], ["transaction_code"], ["transaction_date"]],
+    "deriv_holdings": [["accession_number"]],
+    "footnotes": [["accession_number"]],
+    "footnote_refs": [["accession_number"], ["footnote"], ["row_id"]],
+    "signatures": [["accession_number"]],
+}
+
+FULL_TEXT = {"footnotes": ["text"], "filings": ["remarks"]}
+
+# Reference §3.1: (code, meaning, SEC group, can appear as transactionCode in XML).
+TRANSACTION_CODES = [
+    ("P", "Open market or private purchase of a non-derivative or derivative security", "General", 1),
+    ("S", "Open market or private sale of a non-derivative or derivative security", "General", 1),
+    ("V", "Transaction voluntarily reported earlier than required", "General", 0),
+    ("A", "Grant, award or other acquisition pursuant to Rule 16b-3(d)", "Rule 16b-3", 1),
+    ("D", "Disposition to the issuer of issuer equity securities pursuant to Rule 16b-3(e)", "Rule 16b-3", 1),
+    ("F", "Payment of exercise price or tax liability by delivering or withholding securities incident to the receipt, exercise or vesting of a security issued in accordance with Rule 16b-3", "Rule 16b-3", 1),
+    ("I", "Discretionary transaction in accordance with Rule 16b-3(f) resulting in acquisition or disposition of issuer securities", "Rule 16b-3", 1),
+    ("M", "Exercise or conversion of derivative security exempted pursuant to Rule 16b-3", "Rule 16b-3", 1),
+    ("C", "Conversion of derivative security", "Derivative", 1),
+    ("E", "Expiration of short derivative position", "Derivative", 1),
+    ("H", "Expiration (or cancellation) of long derivative position with value received", "Derivative", 1),
+    ("O", "Exercise of out-of-the-money derivative security", "Derivative", 1),
+    ("X", "Exercise of in-the-money or at-the-money derivative security", "Derivative", 1),
+    ("G", "Bona fide gift", "Exempt or small", 1),
+    ("L", "Small acquisition under Rule 16a-6", "Exempt or small", 1),
+    ("W", "Acquisition or disposition by will or the laws of descent and distribution", "Exempt or small", 1),
+    ("Z", "Deposit into or withdrawal from voting trust", "Exempt or small", 1),
+    ("J", "Other acquisition or disposition (described in a footnote)", "Other", 1),
+    ("K", "Transaction in equity swap or instrument with similar characteristics", "Other", 0),
+    ("U", "Disposition pursuant to a tender of shares in a change of control transaction", "Other", 1),
+]
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create whatever of the schema is missing; safe to run on an existing database."""
+    db.conn.executescript(TABLES)
+    for table, indexes in INDEXES.items():
+        for columns in indexes:
+            db[table].create_index(columns, if_not_exists=True)
+    for table, columns in FULL_TEXT.items():
+        if not db[table].detect_fts():
+            db[table].enable_fts(columns, tokenize="porter", create_triggers=True)
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO transaction_codes VALUES (?, ?, ?, ?)", TRANSACTION_CODES
+    )
+
+
+def table_columns(db: sqlite_utils.Database, table: str) -> list[str]:
+    """Column names of a table, in table order."""
+    return [column.name for column in db[table].columns]
