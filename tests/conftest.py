@@ -1,0 +1,43 @@
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from form4db.build import build
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS_XML = CORPUS / "xml"
+SAMPLE = REPO / "data" / "sample"
+METADATA = REPO / "metadata.yml"
+
+
+@pytest.fixture(scope="session")
+def corpus_db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "form4.db"
+    report = build([str(CORPUS_XML)], str(path))
+    assert report.errors == []
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_db(corpus_db_path):
+    return sqlite_utils.Database(corpus_db_path)
+
+
+@pytest.fixture(scope="session")
+def sample_db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sample") / "form4.db"
+    report = build([str(SAMPLE)], str(path))
+    assert report.errors == []
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_db_path):
+    return sqlite_utils.Database(sample_db_path)
+
+
+def rows(db, sql, params=()):
+    """Query results as a list of dicts."""
+    return [dict(row) for row in db.query(sql, params)]

@@ -1,0 +1,96 @@
+"""The Datasette site: metadata for everything it publishes, and pages that work."""
+
+import pytest
+import yaml
+from datasette.app import Datasette
+
+from plugins.highlight_snippets import highlight
+
+from .conftest import METADATA, REPO
+
+SQLITE_INTERNAL = ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")
+
+
+@pytest.fixture(scope="module")
+def metadata():
+    return yaml.safe_load(METADATA.read_text())
+
+
+@pytest.fixture
+def datasette(corpus_db_path, metadata):
+    return Datasette([str(corpus_db_path)], metadata=metadata, plugins_dir=str(REPO / "plugins"),
+                     immutables=[])
+
+
+def published_tables(db):
+    return [t for t in db.table_names()
+            if not t.endswith(SQLITE_INTERNAL) and not t.startswith("sqlite_")]
+
+
+def test_every_published_table_and_column_is_described(corpus_db, metadata):
+    assert metadata["title"] and metadata["license"] and metadata["source"]
+    tables = metadata["databases"]["form4"]["tables"]
+    for table in published_tables(corpus_db):
+        assert tables.get(table, {}).get("description"), f"{table} has no description"
+        described = tables[table].get("columns", {})
+        for column in corpus_db[table].columns_dict:
+            assert described.get(column), f"{table}.{column} has no description"
+
+
+def test_no_description_for_a_column_that_does_not_exist(corpus_db, metadata):
+    tables = metadata["databases"]["form4"]["tables"]
+    for table, options in tables.items():
+        if options.get("hidden"):
+            continue
+        stale = set(options.get("columns", {})) - set(corpus_db[table].columns_dict)
+        assert not stale, (table, stale)
+
+
+async def test_every_table_page_renders(datasette, corpus_db):
+    for table in published_tables(corpus_db):
+        response = await datasette.client.get(f"/form4/{table}")
+        assert response.status_code == 200, table
+    home = await datasette.client.get("/")
+    assert "form4db" in home.text
+
+
+async def test_row_page_links_issuer_label(datasette):
+    response = await datasette.client.get("/form4/filings/0001628280-24-030951")
+    assert response.status_code == 200
+    assert "Affirm Holdings, Inc." in response.text
+    response = await datasette.client.get("/form4/nonderiv_transactions/0001628280-24-030951_nt1")
+    assert response.status_code == 200 and "29.89" in response.text
+    response = await datasette.client.get(
+        "/form4/nonderiv_transactions?accession_number=0001628280-24-030951")
+    assert "Open market or private sale" in response.text  # transaction code shown with its meaning
+
+
+async def test_search_and_json_array(datasette):
+    response = await datasette.client.get(
+        "/form4/footnotes.json?_search=10b5-1+plan+adopted&_shape=array&_size=max")
+    assert response.status_code == 200
+    found = response.json()
+    assert any(r["id"] == "0001628280-24-030951_F1" for r in found)
+    assert all("10b5" in r["text"].lower() for r in found)
+    response = await datasette.client.get(
+        "/form4/nonderiv_transactions.json?accession_number=0001628280-24-030951&_shape=array")
+    assert response.json()[0]["price_per_share"] == 29.89
+
+
+async def test_canned_queries(datasette):
+    response = await datasette.client.get("/form4/latest_filings.json?_shape=array")
+    latest = response.json()
+    assert len(latest) == 100
+    assert latest[0]["period_of_report"] >= latest[-1]["period_of_report"]
+    response = await datasette.client.get("/form4/footnote_search.json?q=weighted+average&_shape=array")
+    hits = response.json()
+    assert hits and all("<mark>" in hit["snippet"] for hit in hits)
+    page = await datasette.client.get("/form4/footnote_search?q=weighted+average")
+    assert "<mark>weight" in page.text.lower()
+    tricky = await datasette.client.get('/form4/footnote_search.json?q="unbalanced&_shape=array')
+    assert tricky.status_code == 200
+
+
+def test_snippet_highlight_escapes_everything_but_marks():
+    assert highlight("<script>x</script> <mark>plan</mark>") == (
+        "&lt;script&gt;x&lt;/script&gt; <mark>plan</mark>")
