@@ -28,6 +28,14 @@ class BuildReport:
     def filings(self) -> int:
         return self.new + self.replaced + self.unchanged
 
+    def add(self, loaded: tuple[dict, int, list]) -> None:
+        """Count a loaded batch: its outcome per accession, rows loaded and errors."""
+        outcomes, rows, errors = loaded
+        for outcome in outcomes.values():
+            setattr(self, outcome, getattr(self, outcome) + 1)
+        self.rows += rows
+        self.errors.extend(errors)
+
     def summary(self) -> str:
         return (
             f"{self.files:,} files, {self.filings:,} filings ({self.new:,} new, "
@@ -74,31 +82,31 @@ def build(
     files = find_files(paths)
     report = BuildReport(files=len(files))
     loader = Loader(db_path)
-    batch: list[Filing] = []
+    batch, errors = [], []
     try:
         for path, source_path in progress(files):
             try:
                 batch.append(read_file(path, source_path))
             except ReadError as error:
-                report.errors.append((source_path, str(error)))
-                loader.record_errors([(source_path, str(error), None)])
+                errors.append((source_path, str(error), None))
                 on_error(source_path, str(error))
-            if len(batch) >= BATCH_SIZE:
-                load(loader, batch, report, on_error)
-                batch = []
-        load(loader, batch, report, on_error)
+            if len(batch) + len(errors) >= BATCH_SIZE:
+                report.add(load(loader, batch, errors, on_error))
+                batch, errors = [], []
+        report.add(load(loader, batch, errors, on_error))
     finally:
         loader.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def load(loader: Loader, batch: list[Filing], report: BuildReport, on_error) -> None:
-    """Load a batch; if the database refuses it, load filing by filing so one bad one loses no neighbour."""
-    if not batch:
-        return
+def load(loader: Loader, batch: list[Filing], errors: list, on_error) -> tuple[dict, int, list]:
+    """Load a batch; if the database refuses it, load filing by filing so one bad one loses no neighbour.
+
+    Returns the outcome per accession, the rows loaded and the (path, reason) of every error.
+    """
     try:
-        outcomes = loader.load_batch(batch)
+        outcomes = loader.load_batch(batch, errors)
     except sqlite3.DatabaseError:
         outcomes = {}
         for filing in batch:
@@ -106,11 +114,9 @@ def load(loader: Loader, batch: list[Filing], report: BuildReport, on_error) -> 
                 outcomes.update(loader.load_batch([filing]))
             except sqlite3.DatabaseError as error:
                 reason = f"database refused the filing: {error}"
-                report.errors.append((filing.source_path, reason))
-                loader.record_errors([(filing.source_path, reason, filing.content_sha256)])
+                errors.append((filing.source_path, reason, filing.content_sha256))
                 on_error(filing.source_path, reason)
-    rows = {filing.accession_number: filing.row_count for filing in batch}
-    for accession, outcome in outcomes.items():
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        if outcome != "unchanged":
-            report.rows += rows[accession]
+        loader.load_batch([], errors)
+    row_counts = {filing.accession_number: filing.row_count for filing in batch}
+    rows = sum(row_counts[a] for a, outcome in outcomes.items() if outcome != "unchanged")
+    return outcomes, rows, [(path, reason) for path, reason, _ in errors]

@@ -242,7 +242,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             db[table].create_index(columns, if_not_exists=True)
     for table, columns in FULL_TEXT.items():
         if not db[table].detect_fts():
-            db[table].enable_fts(columns, tokenize="porter", create_triggers=True)
+            # No triggers: the loader indexes each batch in one statement (see Loader.index_text).
+            db[table].enable_fts(columns, tokenize="porter")
     db.conn.executemany(
         "INSERT OR REPLACE INTO transaction_codes VALUES (?, ?, ?, ?)", TRANSACTION_CODES
     )

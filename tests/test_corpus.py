@@ -133,3 +133,13 @@ def test_only_the_browser_injected_script_elements_are_warned_about(corpus_db):
         "select source_path, parse_warnings from filings where parse_warnings is not null").fetchall()
     assert len(warned) == 4
     assert {w for _, w in warned} == {'["unknown element <script> ignored"]'}
+
+
+def test_footnote_text_is_all_of_its_text(corpus_db, files, accession_of):
+    for path in files:
+        accession = accession_of["xml/" + path.name]
+        stored = dict(corpus_db.execute(
+            "select footnote_id, text from footnotes where accession_number = ?", [accession]).fetchall())
+        expected = {f.get("id"): "".join(f.itertext()).strip() or None
+                    for f in etree.parse(str(path)).getroot().findall("footnotes/footnote")}
+        assert stored == expected, path.name

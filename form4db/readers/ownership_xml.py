@@ -24,36 +24,68 @@ PARSER = etree.XMLParser(
     load_dtd=False,
     dtd_validation=False,
     huge_tree=False,
-    remove_blank_text=False,
+    remove_blank_text=True,  # whitespace between elements only; halves parse time
 )
 
-TEXT, DATE, NUMBER, BOOLEAN, INTEGER = "text", "date", "number", "boolean", "integer"
+
+# Converters take stripped, non-empty text and return the typed value, or None when unreadable.
+def to_boolean(text: str) -> int | None:
+    return {"1": 1, "true": 1, "0": 0, "false": 0}.get(text.lower())
+
+
+def to_date(text: str) -> str | None:
+    """YYYY-MM-DD, also when xs:date adds a zone (2021-09-30-05:00 keeps 2021-09-30)."""
+    match = DATE_WITH_OPTIONAL_ZONE.fullmatch(text)
+    if not match:
+        return None
+    try:
+        return date.fromisoformat(match.group(1)).isoformat()
+    except ValueError:
+        return None
+
+
+def to_number(text: str) -> int | float | None:
+    """A decimal as int when whole (10000.00 -> 10000), else float."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def to_integer(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+TEXT = None  # text is kept as filed, stripped
 
 DOCUMENT_FIELDS = {
     "schemaVersion": ("schema_version", TEXT),
     "documentType": ("document_type", TEXT),
-    "periodOfReport": ("period_of_report", DATE),
-    "dateOfOriginalSubmission": ("date_of_original_submission", DATE),
-    "noSecuritiesOwned": ("no_securities_owned", BOOLEAN),
-    "notSubjectToSection16": ("not_subject_to_section16", BOOLEAN),
-    "form3HoldingsReported": ("form3_holdings_reported", BOOLEAN),
-    "form4TransactionsReported": ("form4_transactions_reported", BOOLEAN),
-    "aff10b5One": ("aff10b5one", BOOLEAN),
+    "periodOfReport": ("period_of_report", to_date),
+    "dateOfOriginalSubmission": ("date_of_original_submission", to_date),
+    "noSecuritiesOwned": ("no_securities_owned", to_boolean),
+    "notSubjectToSection16": ("not_subject_to_section16", to_boolean),
+    "form3HoldingsReported": ("form3_holdings_reported", to_boolean),
+    "form4TransactionsReported": ("form4_transactions_reported", to_boolean),
+    "aff10b5One": ("aff10b5one", to_boolean),
     "remarks": ("remarks", TEXT),
 }
 
 ISSUER_FIELDS = {
-    "issuerCik": ("issuer_cik", INTEGER),
+    "issuerCik": ("issuer_cik", to_integer),
     "issuerName": ("issuer_name", TEXT),
     "issuerTradingSymbol": ("issuer_trading_symbol", TEXT),
     "issuerForeignTradingSymbol": ("issuer_foreign_trading_symbol", TEXT),
 }
 
 OWNER_FIELDS = {
-    "rptOwnerCik": ("owner_cik", INTEGER),
+    "rptOwnerCik": ("owner_cik", to_integer),
     "rptOwnerCcc": ("owner_ccc", TEXT),
     "rptOwnerName": ("owner_name", TEXT),
-    "rptOwnerNonUSAddressFlag": ("non_us_address_flag", BOOLEAN),
+    "rptOwnerNonUSAddressFlag": ("non_us_address_flag", to_boolean),
     "rptOwnerStreet1": ("street1", TEXT),
     "rptOwnerStreet2": ("street2", TEXT),
     "rptOwnerCity": ("city", TEXT),
@@ -62,63 +94,71 @@ OWNER_FIELDS = {
     "rptOwnerCountry": ("country", TEXT),
     "rptOwnerZipCode": ("zip_code", TEXT),
     "rptOwnerStateDescription": ("state_description", TEXT),
-    "rptOwnerGoodAddress": ("good_address", BOOLEAN),
-    "isDirector": ("is_director", BOOLEAN),
-    "isOfficer": ("is_officer", BOOLEAN),
-    "isTenPercentOwner": ("is_ten_percent_owner", BOOLEAN),
-    "isOther": ("is_other", BOOLEAN),
+    "rptOwnerGoodAddress": ("good_address", to_boolean),
+    "isDirector": ("is_director", to_boolean),
+    "isOfficer": ("is_officer", to_boolean),
+    "isTenPercentOwner": ("is_ten_percent_owner", to_boolean),
+    "isOther": ("is_other", to_boolean),
     "officerTitle": ("officer_title", TEXT),
     "otherText": ("other_text", TEXT),
 }
 OWNER_CONTAINERS = {"reportingOwnerId", "reportingOwnerAddress", "reportingOwnerRelationship"}
 RELATIONSHIP_FLAGS = ("is_director", "is_officer", "is_ten_percent_owner", "is_other")
 
-# Every leaf a table row can hold: XML element -> (column, type). transactionCoding has no
-# value of its own; footnotes placed on it belong to the transaction code beside them.
+SIGNATURE_FIELDS = {
+    "signatureName": ("signature_name", TEXT),
+    "signatureDate": ("signature_date", to_date),
+}
+
+# Every leaf a table row can hold: XML element -> (column, converter). Almost all wrap their
+# value in <value> beside their <footnoteId>s; the three in transactionCoding are bare text.
 ROW_FIELDS = {
     "securityTitle": ("security_title", TEXT),
-    "conversionOrExercisePrice": ("conversion_or_exercise_price", NUMBER),
-    "transactionDate": ("transaction_date", DATE),
-    "deemedExecutionDate": ("deemed_execution_date", DATE),
-    "transactionFormType": ("transaction_form_type", TEXT),
-    "transactionCode": ("transaction_code", TEXT),
-    "equitySwapInvolved": ("equity_swap_involved", BOOLEAN),
-    "transactionCoding": ("transaction_code", None),
+    "conversionOrExercisePrice": ("conversion_or_exercise_price", to_number),
+    "transactionDate": ("transaction_date", to_date),
+    "deemedExecutionDate": ("deemed_execution_date", to_date),
     "transactionTimeliness": ("transaction_timeliness", TEXT),
-    "transactionShares": ("shares", NUMBER),
-    "transactionTotalValue": ("total_value", NUMBER),
-    "transactionPricePerShare": ("price_per_share", NUMBER),
+    "transactionShares": ("shares", to_number),
+    "transactionTotalValue": ("total_value", to_number),
+    "transactionPricePerShare": ("price_per_share", to_number),
     "transactionAcquiredDisposedCode": ("acquired_disposed", TEXT),
-    "exerciseDate": ("exercise_date", DATE),
-    "expirationDate": ("expiration_date", DATE),
+    "exerciseDate": ("exercise_date", to_date),
+    "expirationDate": ("expiration_date", to_date),
     "underlyingSecurityTitle": ("underlying_security_title", TEXT),
-    "underlyingSecurityShares": ("underlying_shares", NUMBER),
-    "underlyingSecurityValue": ("underlying_value", NUMBER),
-    "sharesOwnedFollowingTransaction": ("shares_owned_after", NUMBER),
-    "valueOwnedFollowingTransaction": ("value_owned_after", NUMBER),
+    "underlyingSecurityShares": ("underlying_shares", to_number),
+    "underlyingSecurityValue": ("underlying_value", to_number),
+    "sharesOwnedFollowingTransaction": ("shares_owned_after", to_number),
+    "valueOwnedFollowingTransaction": ("value_owned_after", to_number),
     "directOrIndirectOwnership": ("direct_indirect", TEXT),
     "natureOfOwnership": ("nature_of_ownership", TEXT),
 }
-# Leaves written as bare text rather than <value> (all inside transactionCoding).
-BARE_ROW_FIELDS = {"transactionFormType", "transactionCode", "equitySwapInvolved"}
+BARE_ROW_FIELDS = {
+    "transactionFormType": ("transaction_form_type", TEXT),
+    "transactionCode": ("transaction_code", TEXT),
+    "equitySwapInvolved": ("equity_swap_involved", to_boolean),
+}
+# Containers of leaves. Footnotes placed on transactionCoding belong to the code beside them.
 ROW_CONTAINERS = {
-    "transactionCoding",
-    "transactionAmounts",
-    "postTransactionAmounts",
-    "ownershipNature",
-    "underlyingSecurity",
+    "transactionCoding": "transaction_code",
+    "transactionAmounts": "transactionAmounts",
+    "postTransactionAmounts": "postTransactionAmounts",
+    "ownershipNature": "ownershipNature",
+    "underlyingSecurity": "underlyingSecurity",
 }
 # Holdings state a position, not a change: "owned following transaction" becomes "owned".
-HOLDING_COLUMNS = {"shares_owned_after": "shares_owned", "value_owned_after": "value_owned"}
-
+HOLDING_FIELDS = {
+    **ROW_FIELDS,
+    "sharesOwnedFollowingTransaction": ("shares_owned", to_number),
+    "valueOwnedFollowingTransaction": ("value_owned", to_number),
+}
 TABLE_ROWS = {
     "nonDerivativeTable": {
-        "nonDerivativeTransaction": "nonderiv_transactions",
-        "nonDerivativeHolding": "nonderiv_holdings",
+        "nonDerivativeTransaction": ("nonderiv_transactions", ROW_FIELDS),
+        "nonDerivativeHolding": ("nonderiv_holdings", HOLDING_FIELDS),
     },
     "derivativeTable": {
-        "derivativeTransaction": "deriv_transactions",
-        "derivativeHolding": "deriv_holdings",
+        "derivativeTransaction": ("deriv_transactions", ROW_FIELDS),
+        "derivativeHolding": ("deriv_holdings", HOLDING_FIELDS),
     },
 }
 
@@ -177,16 +217,14 @@ class OwnershipDocumentReader:
         self.filing = filing
         self.footnote_ids: set[str] = set()
 
-    def read(self, root: etree._Element) -> None:
+    def read(self, root) -> None:
+        document = self.filing.document
         for child in root:
             tag = child.tag
-            if not isinstance(tag, str):
-                continue  # comments and processing instructions
             if tag in DOCUMENT_FIELDS:
-                column, kind = DOCUMENT_FIELDS[tag]
-                self.filing.document[column] = self.convert(kind, child.text, tag)
+                self.set(document, DOCUMENT_FIELDS[tag], child.text, tag)
             elif tag == "issuer":
-                self.read_flat(child, ISSUER_FIELDS, self.filing.issuer, "issuer")
+                self.read_flat(child, ISSUER_FIELDS, self.filing.issuer)
             elif tag == "reportingOwner":
                 self.read_owner(child)
             elif tag in TABLE_ROWS:
@@ -194,74 +232,65 @@ class OwnershipDocumentReader:
             elif tag == "footnotes":
                 self.read_footnotes(child)
             elif tag == "ownerSignature":
-                self.read_signature(child)
-            else:
+                signature = {"signature_seq": len(self.filing.signatures) + 1}
+                self.read_flat(child, SIGNATURE_FIELDS, signature)
+                self.filing.signatures.append(signature)
+            elif isinstance(tag, str):  # not a comment or processing instruction
                 self.warn(f"unknown element <{tag}> ignored")
 
-    def read_flat(self, parent, fields: dict, into: dict, where: str, containers=()) -> None:
-        for element in parent.iter():
+    def read_flat(self, parent, fields: dict, into: dict, containers=()) -> None:
+        """Read bare-text leaves anywhere under ``parent`` (issuer, owner, signature)."""
+        for element in parent.iterdescendants():
             tag = element.tag
-            if element is parent or not isinstance(tag, str) or tag in containers:
-                continue
             if tag in fields:
-                column, kind = fields[tag]
-                into[column] = self.convert(kind, element.text, tag)
+                self.set(into, fields[tag], element.text, tag)
             elif tag == "footnoteId":  # the specification allows none here; keep it anyway
                 self.add_ref(element, None, None, element.getparent().tag)
-            else:
-                self.warn(f"unknown element <{tag}> in {where} ignored")
+            elif tag not in containers and isinstance(tag, str):
+                self.warn(f"unknown element <{tag}> in <{parent.tag}> ignored")
 
     def read_owner(self, element) -> None:
         owner = {"owner_seq": len(self.filing.owners) + 1}
-        self.read_flat(element, OWNER_FIELDS, owner, "reportingOwner", OWNER_CONTAINERS)
+        self.read_flat(element, OWNER_FIELDS, owner, OWNER_CONTAINERS)
         for flag in RELATIONSHIP_FLAGS:  # filer software often writes only the true flags
             owner.setdefault(flag, 0)
         self.filing.owners.append(owner)
 
-    def read_table(self, table, row_tables: dict) -> None:
+    def read_table(self, table, row_kinds: dict) -> None:
         for row in table:
-            if not isinstance(row.tag, str):
-                continue
-            name = row_tables.get(row.tag)
-            if name is None:
+            if row.tag in row_kinds:
+                name, fields = row_kinds[row.tag]
+                rows = self.filing.rows[name]
+                values = {"row_seq": len(rows) + 1}
+                self.read_row(row, fields, values, name)
+                rows.append(values)
+            elif isinstance(row.tag, str):
                 self.warn(f"unknown element <{row.tag}> in <{table.tag}> ignored")
-                continue
-            rows = self.filing.rows[name]
-            rows.append(self.read_row(row, name, len(rows) + 1))
 
-    def read_row(self, row, table: str, row_seq: int) -> dict:
-        values = {"row_seq": row_seq}
-        is_holding = table.endswith("holdings")
-        for element in row.iter():
+    def read_row(self, parent, fields: dict, values: dict, table: str) -> None:
+        """Read the leaves under a row, or under one of its containers, into ``values``."""
+        for element in parent:
             tag = element.tag
-            if element is row or not isinstance(tag, str):
-                continue
-            if tag == "value":
-                field_tag = element.getparent().tag
-                if field_tag in ROW_FIELDS and field_tag not in BARE_ROW_FIELDS:
-                    column, kind = ROW_FIELDS[field_tag]
-                    values[column] = self.convert(kind, element.text, field_tag)
-                else:
-                    self.warn(f"unexpected <value> in <{field_tag}> of {table} row {row_seq}")
-            elif tag == "footnoteId":
-                field_tag = element.getparent().tag
-                column = ROW_FIELDS[field_tag][0] if field_tag in ROW_FIELDS else field_tag
-                if is_holding:
-                    column = HOLDING_COLUMNS.get(column, column)
-                self.add_ref(element, table, row_seq, column)
+            if tag in fields:
+                field = fields[tag]
+                for part in element:
+                    part_tag = part.tag
+                    if part_tag == "value":
+                        self.set(values, field, part.text, tag)
+                    elif part_tag == "footnoteId":
+                        self.add_ref(part, table, values["row_seq"], field[0])
+                    elif isinstance(part_tag, str):
+                        self.warn(f"unknown element <{part_tag}> in <{tag}> of {table} row {values['row_seq']} ignored")
+                if not len(element) and element.text and not element.text.isspace():
+                    self.warn(f"<{tag}> of {table} row {values['row_seq']} has text outside <value>: {element.text.strip()!r}")
             elif tag in BARE_ROW_FIELDS:
-                column, kind = ROW_FIELDS[tag]
-                values[column] = self.convert(kind, element.text, tag)
-            elif tag in ROW_FIELDS or tag in ROW_CONTAINERS:
-                if element.text and element.text.strip() and not len(element):
-                    self.warn(f"<{tag}> of {table} row {row_seq} has text outside <value> ignored")
-            else:
-                self.warn(f"unknown element <{tag}> in {table} row {row_seq} ignored")
-        if is_holding:
-            for transaction_column, holding_column in HOLDING_COLUMNS.items():
-                if transaction_column in values:
-                    values[holding_column] = values.pop(transaction_column)
-        return values
+                self.set(values, BARE_ROW_FIELDS[tag], element.text, tag)
+            elif tag in ROW_CONTAINERS:
+                self.read_row(element, fields, values, table)
+            elif tag == "footnoteId":
+                self.add_ref(element, table, values["row_seq"], ROW_CONTAINERS.get(parent.tag, parent.tag))
+            elif isinstance(tag, str):
+                self.warn(f"unknown element <{tag}> in {table} row {values['row_seq']} ignored")
 
     def add_ref(self, element, table: str | None, row_seq: int | None, column: str) -> None:
         footnote_id = (element.get("id") or "").strip()
@@ -272,10 +301,9 @@ class OwnershipDocumentReader:
 
     def read_footnotes(self, footnotes) -> None:
         for footnote in footnotes:
-            if not isinstance(footnote.tag, str):
-                continue
             if footnote.tag != "footnote":
-                self.warn(f"unknown element <{footnote.tag}> in <footnotes> ignored")
+                if isinstance(footnote.tag, str):
+                    self.warn(f"unknown element <{footnote.tag}> in <footnotes> ignored")
                 continue
             footnote_id = (footnote.get("id") or "").strip()
             text = "".join(footnote.itertext()).strip() or None  # mixed content: all text
@@ -285,60 +313,21 @@ class OwnershipDocumentReader:
             self.footnote_ids.add(footnote_id)
             self.filing.footnotes.append((footnote_id, text))
 
-    def read_signature(self, element) -> None:
-        signature = {"signature_seq": len(self.filing.signatures) + 1}
-        fields = {
-            "signatureName": ("signature_name", TEXT),
-            "signatureDate": ("signature_date", DATE),
-        }
-        self.read_flat(element, fields, signature, "ownerSignature")
-        self.filing.signatures.append(signature)
-
-    def convert(self, kind: str | None, raw: str | None, tag: str):
-        """The typed value of an element's text; NULL for empty, a warning for unreadable."""
+    def set(self, into: dict, field: tuple, raw: str | None, tag: str) -> None:
+        """Store an element's text under its column, typed; empty stays absent (NULL)."""
         if raw is None:
-            return None
+            return
         text = raw.strip()
-        if not text or kind is None:
-            return None
-        if kind == TEXT:
-            return text
-        value = CONVERTERS[kind](text)
+        if not text:
+            return
+        column, convert = field
+        if convert is None:
+            into[column] = text
+            return
+        value = convert(text)
         if value is None:
-            self.warn(f"unreadable {kind} in <{tag}>: {text!r}")
-        return value
+            self.warn(f"unreadable value in <{tag}>: {text!r}")
+        into[column] = value
 
     def warn(self, message: str) -> None:
         self.filing.warnings.append(message)
-
-
-def to_boolean(text: str) -> int | None:
-    return BOOLEANS.get(text.lower())
-
-
-def to_date(text: str) -> str | None:
-    match = DATE_WITH_OPTIONAL_ZONE.fullmatch(text)
-    if not match:
-        return None
-    try:
-        return date.fromisoformat(match.group(1)).isoformat()
-    except ValueError:
-        return None
-
-
-def to_number(text: str) -> int | float | None:
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    if not math.isfinite(number):
-        return None
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number
-
-
-def to_integer(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
-
-
-BOOLEANS = {"1": 1, "true": 1, "0": 0, "false": 0}
-CONVERTERS = {BOOLEAN: to_boolean, DATE: to_date, NUMBER: to_number, INTEGER: to_integer}
