@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,18 @@ METADATA = REPO / "metadata.yml"
 
 
 @pytest.fixture(scope="session")
-def corpus_db_path(tmp_path_factory):
+def corpus():
+    """The real filings beside the checkout; tests that need them skip without them, but not in CI."""
+    if not CORPUS_XML.is_dir():
+        message = f"the corpus of real filings is not at {CORPUS_XML}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return CORPUS_XML
+
+
+@pytest.fixture(scope="session")
+def corpus_db_path(tmp_path_factory, corpus):
     path = tmp_path_factory.mktemp("corpus") / "form4.db"
     report = build([str(CORPUS_XML)], str(path))
     assert report.errors == []

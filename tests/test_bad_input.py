@@ -2,6 +2,7 @@
 
 import shutil
 
+import pytest
 import sqlite_utils
 from click.testing import CliRunner
 from lxml import etree
@@ -10,6 +11,8 @@ from form4db.cli import cli
 from form4db.readers.ownership_xml import PARSER
 
 from .conftest import CORPUS_XML
+
+pytestmark = pytest.mark.usefixtures("corpus")
 
 GOOD = ["afrm_4_0001628280-24-030951.xml", "edr_4_0000899243-21-018445.xml"]
 

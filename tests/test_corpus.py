@@ -7,6 +7,8 @@ from lxml import etree
 
 from .conftest import CORPUS_XML
 
+pytestmark = pytest.mark.usefixtures("corpus")
+
 ROW_ELEMENTS = {
     "nonDerivativeTransaction": "nonderiv_transactions",
     "nonDerivativeHolding": "nonderiv_holdings",

@@ -2,11 +2,14 @@
 
 import shutil
 
+import pytest
 import sqlite_utils
 
 from form4db.build import build
 
 from .conftest import CORPUS_XML
+
+pytestmark = pytest.mark.usefixtures("corpus")
 
 TABLES = ["filings", "issuers", "owners", "filing_owners", "nonderiv_transactions",
           "nonderiv_holdings", "deriv_transactions", "deriv_holdings", "footnotes",
