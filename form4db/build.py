@@ -94,8 +94,10 @@ def build(
                 report.add(load(loader, batch, errors, on_error))
                 batch, errors = [], []
         report.add(load(loader, batch, errors, on_error))
-    finally:
-        loader.close()
+    except BaseException:
+        loader.abandon()
+        raise
+    loader.close()
     report.seconds = time.perf_counter() - started
     return report
 

@@ -6,7 +6,9 @@ accession number and document order, so they are the same on every rebuild.
 """
 
 import json
+import os
 import sqlite3
+from pathlib import Path
 
 import sqlite_utils
 
@@ -20,15 +22,27 @@ class Loader:
     """Writes filings and build errors into one database, a batch per transaction."""
 
     def __init__(self, db_path: str):
-        self.conn = sqlite3.connect(db_path)
+        self.db_path = Path(db_path)
+        self.is_new = not self.db_path.exists()
+        # A new database is written into a side file, fast (journal in memory, no fsync, no
+        # secondary indexes until the end), and appears under its name only when complete.
+        self.work_path = self.db_path.with_name(self.db_path.name + ".partial") if self.is_new else self.db_path
+        if self.is_new:
+            self.work_path.unlink(missing_ok=True)  # left by a run that was killed
+        self.conn = sqlite3.connect(self.work_path)
         self.db = sqlite_utils.Database(self.conn)
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = NORMAL")
+        if self.is_new:
+            self.conn.execute("PRAGMA journal_mode = MEMORY")
+            self.conn.execute("PRAGMA synchronous = OFF")
+        else:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
         with self.conn:
             ensure_schema(self.db)
-        self.defer_indexes_if_empty()
+            if self.is_new:
+                self.drop_secondary_indexes()
         self.columns = {t: table_columns(self.db, t) for t in ("filings", *CHILD_TABLES)}
-        self.column_sets = {t: set(columns) for t, columns in self.columns.items()}
+        self.value_columns = {t: columns[2:] for t, columns in self.columns.items()}
         self.inserts = {
             table: "INSERT INTO {} ({}) VALUES ({})".format(
                 table, ", ".join(columns), ", ".join("?" * len(columns))
@@ -56,9 +70,7 @@ class Loader:
             first_rowids = {table: self.next_rowid(table) for table in FULL_TEXT}
             for table, rows in pending.items():
                 if rows:
-                    columns = self.columns[table]
-                    self.conn.executemany(
-                        self.inserts[table], [tuple(map(row.get, columns)) for row in rows])
+                    self.conn.executemany(self.inserts[table], rows)
             for table, columns in FULL_TEXT.items():
                 self.index_text(table, columns, first_rowids[table])
             self.upsert_dimensions(
@@ -70,18 +82,12 @@ class Loader:
             self.conn.executemany("INSERT OR REPLACE INTO build_errors VALUES (?, ?, ?)", errors)
         return outcome
 
-    def defer_indexes_if_empty(self) -> None:
-        """Load a new database without its secondary indexes; close() builds them in one pass each.
-
-        Only for an empty database: replacing filings needs the accession indexes to delete fast.
-        """
-        if self.conn.execute("SELECT 1 FROM filings LIMIT 1").fetchone():
-            return
-        with self.conn:
-            for (name,) in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-            ).fetchall():
-                self.conn.execute(f"DROP INDEX [{name}]")
+    def drop_secondary_indexes(self) -> None:
+        """Load without secondary indexes; close() builds each in one sorted pass, much faster."""
+        for (name,) in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).fetchall():
+            self.conn.execute(f"DROP INDEX [{name}]")
 
     def stored_hashes(self, accessions: list[str]) -> dict[str, str]:
         found = {}
@@ -118,25 +124,23 @@ class Loader:
             self.conn.executemany(f"DELETE FROM {table} WHERE accession_number = ?", keys)
 
     def collect(self, filing: Filing, pending: dict[str, list]) -> None:
-        """Append the filing's rows, as tuples in column order, to the pending inserts."""
-        accession = filing.accession_number
-        warnings = list(filing.warnings)
+        """Append the filing's rows, as tuples in column order, to the pending inserts.
 
-        def add(table: str, values: dict, row_id: str | None = None) -> None:
-            values["accession_number"] = accession
-            if row_id is not None:
-                values["id"] = row_id
-            for column in values.keys() - self.column_sets[table]:
-                warnings.append(f"{table}: no column {column} for value {values[column]!r}")
-            pending[table].append(values)
+        Child tables start with (id, accession_number); the rest is read from each record by
+        column name, so a column a record does not state is NULL.
+        """
+        accession = filing.accession_number
+
+        def add(table: str, row_id: str, values: dict) -> None:
+            pending[table].append((row_id, accession, *map(values.get, self.value_columns[table])))
 
         for owner in filing.owners:
-            add("filing_owners", dict(owner), f"{accession}_o{owner['owner_seq']}")
+            add("filing_owners", f"{accession}_o{owner['owner_seq']}", owner)
         for table in ROW_TABLES:
             for row in filing.rows[table]:
-                add(table, dict(row), row_id(accession, table, row["row_seq"]))
+                add(table, row_id(accession, table, row["row_seq"]), row)
         for footnote_id, text in filing.footnotes:
-            add("footnotes", {"footnote_id": footnote_id, "text": text}, f"{accession}_{footnote_id}")
+            add("footnotes", f"{accession}_{footnote_id}", {"footnote_id": footnote_id, "text": text})
         for seq, ref in enumerate(filing.footnote_refs, start=1):
             values = {
                 "footnote": f"{accession}_{ref.footnote_id}",
@@ -146,21 +150,21 @@ class Loader:
                 "row_seq": ref.row_seq,
                 "field": ref.field,
             }
-            add("footnote_refs", values, f"{accession}_r{seq}")
+            add("footnote_refs", f"{accession}_r{seq}", values)
         for signature in filing.signatures:
-            add("signatures", dict(signature), f"{accession}_s{signature['signature_seq']}")
+            add("signatures", f"{accession}_s{signature['signature_seq']}", signature)
         document = {
             **filing.document,
             **filing.issuer,
+            "accession_number": accession,
             "accession_source": filing.accession_source,
             "owner_count": len(filing.owners),
             "source_format": filing.source_format,
             "source_path": filing.source_path,
             "content_sha256": filing.content_sha256,
+            "parse_warnings": json.dumps(filing.warnings) if filing.warnings else None,
         }
-        add("filings", document)
-        # Filled in last, so that warnings from every table above are included.
-        pending["filings"][-1]["parse_warnings"] = json.dumps(warnings) if warnings else None
+        pending["filings"].append(tuple(map(document.get, self.columns["filings"])))
 
     def upsert_dimensions(self, filings: list[Filing]) -> None:
         """Keep each issuer and owner at the name of its most recent filing (by period, then accession)."""
@@ -197,13 +201,23 @@ class Loader:
         )
 
     def close(self) -> None:
-        """Build any deferred index, and checkpoint into one self-contained file ready to serve."""
+        """Build any deferred index and leave one self-contained file, ready to publish or serve."""
         with self.conn:
             ensure_schema(self.db)
         self.conn.execute("PRAGMA optimize")
-        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if not self.is_new:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.execute("PRAGMA journal_mode = DELETE")
         self.conn.close()
+        if self.is_new:
+            os.replace(self.work_path, self.db_path)
+
+    def abandon(self) -> None:
+        """Stop without finishing: an unfinished new database is removed, an existing one keeps
+        what its committed batches loaded."""
+        self.conn.close()
+        if self.is_new:
+            self.work_path.unlink(missing_ok=True)
 
 
 def row_id(accession: str, table: str, row_seq: int) -> str:

@@ -37,7 +37,8 @@ FIELD_OF_ELEMENT = {
     "directOrIndirectOwnership": "direct_indirect",
     "natureOfOwnership": "nature_of_ownership",
 }
-HOLDING_FIELDS = {"shares_owned_after": "shares_owned", "value_owned_after": "value_owned"}
+HOLDING_FIELDS = {"shares_owned_after": "shares_owned", "value_owned_after": "value_owned",
+                  "transaction_code": "transaction_form_type"}
 
 
 def expected_counts(root):

@@ -93,3 +93,21 @@ def test_joint_filing_rows_are_not_multiplied(sample_db):
                              [accession]).fetchone()[0] == 3
     assert sample_db.execute("select count(*) from nonderiv_transactions where accession_number = ?",
                              [accession]).fetchone()[0] == 2
+
+
+def test_every_column_the_reader_fills_exists_in_its_table(sample_db):
+    from form4db.readers import ownership_xml as reader
+
+    def columns(fields):
+        return {column for column, _ in fields.values()}
+
+    assert columns(reader.DOCUMENT_FIELDS) | columns(reader.ISSUER_FIELDS) <= set(sample_db["filings"].columns_dict)
+    assert columns(reader.OWNER_FIELDS) | {"owner_seq"} <= set(sample_db["filing_owners"].columns_dict)
+    assert columns(reader.SIGNATURE_FIELDS) | {"signature_seq"} <= set(sample_db["signatures"].columns_dict)
+    for kinds in reader.TABLE_ROWS.values():
+        for table, fields in kinds.values():
+            assert columns(fields) | {"row_seq"} <= set(sample_db[table].columns_dict), table
+    child_tables = ["filing_owners", "nonderiv_transactions", "nonderiv_holdings", "deriv_transactions",
+                    "deriv_holdings", "footnotes", "footnote_refs", "signatures"]
+    for table in child_tables:  # the loader relies on this order
+        assert list(sample_db[table].columns_dict)[:2] == ["id", "accession_number"], table

@@ -117,6 +117,9 @@ ROW_FIELDS = {
     "conversionOrExercisePrice": ("conversion_or_exercise_price", to_number),
     "transactionDate": ("transaction_date", to_date),
     "deemedExecutionDate": ("deemed_execution_date", to_date),
+    "transactionFormType": ("transaction_form_type", TEXT),
+    "transactionCode": ("transaction_code", TEXT),
+    "equitySwapInvolved": ("equity_swap_involved", to_boolean),
     "transactionTimeliness": ("transaction_timeliness", TEXT),
     "transactionShares": ("shares", to_number),
     "transactionTotalValue": ("total_value", to_number),
@@ -132,33 +135,50 @@ ROW_FIELDS = {
     "directOrIndirectOwnership": ("direct_indirect", TEXT),
     "natureOfOwnership": ("nature_of_ownership", TEXT),
 }
-BARE_ROW_FIELDS = {
-    "transactionFormType": ("transaction_form_type", TEXT),
-    "transactionCode": ("transaction_code", TEXT),
-    "equitySwapInvolved": ("equity_swap_involved", to_boolean),
+BARE_ROW_FIELDS = {"transactionFormType", "transactionCode", "equitySwapInvolved"}
+DERIVATIVE_ONLY = {
+    "conversionOrExercisePrice", "transactionTotalValue", "exerciseDate", "expirationDate",
+    "underlyingSecurityTitle", "underlyingSecurityShares", "underlyingSecurityValue",
 }
-# Containers of leaves. Footnotes placed on transactionCoding belong to the code beside them.
-ROW_CONTAINERS = {
-    "transactionCoding": "transaction_code",
-    "transactionAmounts": "transactionAmounts",
-    "postTransactionAmounts": "postTransactionAmounts",
-    "ownershipNature": "ownershipNature",
-    "underlyingSecurity": "underlyingSecurity",
+TRANSACTION_ONLY = {
+    "transactionDate", "deemedExecutionDate", "transactionCode", "equitySwapInvolved",
+    "transactionTimeliness", "transactionShares", "transactionTotalValue",
+    "transactionPricePerShare", "transactionAcquiredDisposedCode",
 }
 # Holdings state a position, not a change: "owned following transaction" becomes "owned".
-HOLDING_FIELDS = {
-    **ROW_FIELDS,
+HOLDING_RENAMES = {
     "sharesOwnedFollowingTransaction": ("shares_owned", to_number),
     "valueOwnedFollowingTransaction": ("value_owned", to_number),
 }
+
+
+def fields_for(derivative: bool, transaction: bool) -> dict:
+    """The leaves one kind of row may hold; any other element is reported, never dropped silently."""
+    fields = {
+        tag: field for tag, field in ROW_FIELDS.items()
+        if (derivative or tag not in DERIVATIVE_ONLY) and (transaction or tag not in TRANSACTION_ONLY)
+    }
+    # Footnotes on transactionCoding belong to the code beside them; a holding's coding holds
+    # only the form type (a Form 5 marking a late Form 3 holding).
+    fields["transactionCoding"] = ("transaction_code" if transaction else "transaction_form_type", None)
+    return fields if transaction else {**fields, **HOLDING_RENAMES}
+
+
+ROW_CONTAINERS = {
+    "transactionCoding",
+    "transactionAmounts",
+    "postTransactionAmounts",
+    "ownershipNature",
+    "underlyingSecurity",
+}
 TABLE_ROWS = {
     "nonDerivativeTable": {
-        "nonDerivativeTransaction": ("nonderiv_transactions", ROW_FIELDS),
-        "nonDerivativeHolding": ("nonderiv_holdings", HOLDING_FIELDS),
+        "nonDerivativeTransaction": ("nonderiv_transactions", fields_for(False, True)),
+        "nonDerivativeHolding": ("nonderiv_holdings", fields_for(False, False)),
     },
     "derivativeTable": {
-        "derivativeTransaction": ("deriv_transactions", ROW_FIELDS),
-        "derivativeHolding": ("deriv_holdings", HOLDING_FIELDS),
+        "derivativeTransaction": ("deriv_transactions", fields_for(True, True)),
+        "derivativeHolding": ("deriv_holdings", fields_for(True, False)),
     },
 }
 
@@ -271,24 +291,28 @@ class OwnershipDocumentReader:
         """Read the leaves under a row, or under one of its containers, into ``values``."""
         for element in parent:
             tag = element.tag
-            if tag in fields:
-                field = fields[tag]
+            field = fields.get(tag)
+            if tag in ROW_CONTAINERS:
+                self.read_row(element, fields, values, table)
+            elif field is not None and tag not in BARE_ROW_FIELDS:
+                column, convert = field
                 for part in element:
                     part_tag = part.tag
                     if part_tag == "value":
-                        self.set(values, field, part.text, tag)
+                        text = part.text
+                        if text and (text := text.strip()):
+                            values[column] = text if convert is None else self.typed(convert, text, tag)
                     elif part_tag == "footnoteId":
-                        self.add_ref(part, table, values["row_seq"], field[0])
+                        self.add_ref(part, table, values["row_seq"], column)
                     elif isinstance(part_tag, str):
                         self.warn(f"unknown element <{part_tag}> in <{tag}> of {table} row {values['row_seq']} ignored")
                 if not len(element) and element.text and not element.text.isspace():
                     self.warn(f"<{tag}> of {table} row {values['row_seq']} has text outside <value>: {element.text.strip()!r}")
-            elif tag in BARE_ROW_FIELDS:
-                self.set(values, BARE_ROW_FIELDS[tag], element.text, tag)
-            elif tag in ROW_CONTAINERS:
-                self.read_row(element, fields, values, table)
+            elif field is not None:
+                self.set(values, field, element.text, tag)
             elif tag == "footnoteId":
-                self.add_ref(element, table, values["row_seq"], ROW_CONTAINERS.get(parent.tag, parent.tag))
+                column = fields[parent.tag][0] if parent.tag in fields else parent.tag
+                self.add_ref(element, table, values["row_seq"], column)
             elif isinstance(tag, str):
                 self.warn(f"unknown element <{tag}> in {table} row {values['row_seq']} ignored")
 
@@ -315,19 +339,16 @@ class OwnershipDocumentReader:
 
     def set(self, into: dict, field: tuple, raw: str | None, tag: str) -> None:
         """Store an element's text under its column, typed; empty stays absent (NULL)."""
-        if raw is None:
-            return
-        text = raw.strip()
-        if not text:
-            return
-        column, convert = field
-        if convert is None:
-            into[column] = text
-            return
+        if raw and (text := raw.strip()):
+            column, convert = field
+            into[column] = text if convert is None else self.typed(convert, text, tag)
+
+    def typed(self, convert, text: str, tag: str):
+        """The converted value of non-empty text; None, with a warning keeping the text, if unreadable."""
         value = convert(text)
         if value is None:
             self.warn(f"unreadable value in <{tag}>: {text!r}")
-        into[column] = value
+        return value
 
     def warn(self, message: str) -> None:
         self.filing.warnings.append(message)
