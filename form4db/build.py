@@ -1,5 +1,6 @@
 """`form4db build`: find filing files, read each with its reader, load them in batches."""
 
+import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from .model import Filing, ReadError
 from .readers.ownership_xml import read_ownership_xml
 
 BATCH_SIZE = 500
-FILING_SUFFIXES = {".xml"}
+FILING_SUFFIXES = (".xml",)
 
 
 @dataclass
@@ -44,22 +45,24 @@ class BuildReport:
         )
 
 
-def find_files(paths: Iterable[str]) -> list[tuple[Path, str]]:
+def find_files(paths: Iterable[str]) -> Iterator[tuple[Path, str]]:
     """Every filing file under the given paths, with its path relative to the input's parent.
 
-    A file named on the command line is always read; inside folders (read recursively) only
-    files with a filing suffix are, in sorted order so builds are deterministic.
+    A file named on the command line is always read; inside folders (read recursively, hidden
+    ones skipped) only files with a filing suffix are, in sorted order so builds are
+    deterministic. Files are yielded as found, so memory does not grow with their number.
     """
-    found = []
     for given in map(Path, paths):
-        if given.is_dir():
-            base = given.resolve().parent
-            for path in sorted(given.rglob("*")):
-                if path.is_file() and path.suffix.lower() in FILING_SUFFIXES and not path.name.startswith("."):
-                    found.append((path, path.resolve().relative_to(base).as_posix()))
-        else:
-            found.append((given, given.name))
-    return found
+        if not given.is_dir():
+            yield given, given.name
+            continue
+        base = given.absolute().parent
+        for folder, subfolders, names in os.walk(given):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            for name in sorted(names):
+                if name.lower().endswith(FILING_SUFFIXES) and not name.startswith("."):
+                    path = Path(folder, name)
+                    yield path, path.absolute().relative_to(base).as_posix()
 
 
 def read_file(path: Path, source_path: str) -> Filing:
@@ -79,12 +82,12 @@ def build(
 ) -> BuildReport:
     """Load every filing under ``paths`` into ``db_path``; bad files become build_errors rows."""
     started = time.perf_counter()
-    files = find_files(paths)
-    report = BuildReport(files=len(files))
+    report = BuildReport()
     loader = Loader(db_path)
     batch, errors = [], []
     try:
-        for path, source_path in progress(files):
+        for path, source_path in progress(find_files(paths)):
+            report.files += 1
             try:
                 batch.append(read_file(path, source_path))
             except ReadError as error:

@@ -5,6 +5,7 @@ import sys
 import click
 
 from .build import build as build_database
+from .build import find_files
 
 
 @click.group()
@@ -30,9 +31,9 @@ def build(paths, db_path, strict):
 
     def progress(files):
         if not sys.stderr.isatty():
-            return iter(files)
-        bar = click.progressbar(files, label="Loading", file=sys.stderr, show_pos=True)
-        return _closing(bar)
+            return files
+        total = sum(1 for _ in find_files(paths))  # a quick first pass, for the bar's length
+        return _closing(click.progressbar(files, length=total, label="Loading", file=sys.stderr, show_pos=True))
 
     report = build_database(paths, db_path, on_error=warn, progress=progress)
     click.echo(report.summary())

@@ -74,6 +74,7 @@ def test_bad_files_are_recorded_and_neighbours_load(tmp_path):
     assert f"{len(bad)} errors" in result.stdout
     for name in bad:
         assert f"warning: input/{name}: " in result.stderr
+    assert len(result.stderr.splitlines()) == len(bad)  # no progress bar when not on a terminal
     db = sqlite_utils.Database(db_path)
     errors = {r["source_path"]: r["error"] for r in db.query("select * from build_errors")}
     assert set(errors) == {f"input/{name}" for name in bad}

@@ -1,0 +1,51 @@
+"""Which files a build reads, and what a killed build leaves behind."""
+
+import shutil
+
+import pytest
+import sqlite_utils
+
+from form4db.build import build, find_files
+from form4db.loader import Loader
+
+from .conftest import SAMPLE
+
+
+def test_folders_are_read_recursively_in_order(tmp_path):
+    root = tmp_path / "filings"
+    (root / "2024" / "q1").mkdir(parents=True)
+    (root / ".cache").mkdir()
+    for name, target in [("exrb_4_0099000002-24-000031.xml", "2024/q1/b.xml"),
+                         ("exrb_4_0099000002-24-000034.xml", "2024/A.XML"),
+                         ("exrb_3_0099000001-23-000101.xml", ".cache/hidden.xml"),
+                         ("exrb_3_0099000001-23-000101.xml", "2024/.hidden.xml"),
+                         ("README.md", "2024/notes.md")]:
+        shutil.copy(SAMPLE / name, root / target)
+    found = [source for _, source in find_files([str(root)])]
+    assert found == ["filings/2024/A.XML", "filings/2024/q1/b.xml"]
+    single = root / "2024" / "q1" / "b.xml"
+    assert [source for _, source in find_files([str(single)])] == ["b.xml"]
+
+
+def test_a_new_database_appears_only_when_complete(tmp_path):
+    db_path = tmp_path / "form4.db"
+    loader = Loader(str(db_path))
+    assert not db_path.exists() and (tmp_path / "form4.db.partial").exists()
+    loader.abandon()  # what a build does when it is interrupted
+    assert not db_path.exists() and not (tmp_path / "form4.db.partial").exists()
+    report = build([str(SAMPLE)], str(db_path))
+    assert report.new == 14 and db_path.exists() and not (tmp_path / "form4.db.partial").exists()
+    assert sqlite_utils.Database(db_path).execute("pragma journal_mode").fetchone()[0] == "delete"
+
+
+def test_an_interrupted_update_keeps_what_was_loaded(tmp_path, monkeypatch):
+    db_path = tmp_path / "form4.db"
+    build([str(SAMPLE / "exrb_3_0099000001-23-000101.xml")], str(db_path))
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("form4db.build.read_file", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        build([str(SAMPLE)], str(db_path))
+    assert sqlite_utils.Database(db_path)["filings"].count == 1
