@@ -71,7 +71,12 @@ def read_file(path: Path, source_path: str) -> Filing:
         data = path.read_bytes()
     except OSError as error:
         raise ReadError(f"cannot read file: {error.strerror or error}") from None
-    return read_ownership_xml(data, source_path, path.name)
+    try:
+        return read_ownership_xml(data, source_path, path.name)
+    except ReadError:
+        raise
+    except Exception as error:  # a reader bug must cost one file, not the build
+        raise ReadError(f"reader failed: {type(error).__name__}: {error}") from error
 
 
 def build(

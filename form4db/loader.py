@@ -24,15 +24,15 @@ class Loader:
     def __init__(self, db_path: str):
         self.db_path = Path(db_path)
         self.is_new = not self.db_path.exists()
-        # A new database is written into a side file, fast (journal in memory, no fsync, no
-        # secondary indexes until the end), and appears under its name only when complete.
+        # A new database is written into a side file, fast (no fsync, no secondary indexes until
+        # the end), and appears under its name only when complete.
         self.work_path = self.db_path.with_name(self.db_path.name + ".partial") if self.is_new else self.db_path
         if self.is_new:
             self.work_path.unlink(missing_ok=True)  # left by a run that was killed
         self.conn = sqlite3.connect(self.work_path)
         self.db = sqlite_utils.Database(self.conn)
         if self.is_new:
-            self.conn.execute("PRAGMA journal_mode = MEMORY")
+            self.conn.execute("PRAGMA journal_mode = TRUNCATE")  # on disk: full-text merges can be large
             self.conn.execute("PRAGMA synchronous = OFF")
         else:
             self.conn.execute("PRAGMA journal_mode = WAL")

@@ -49,3 +49,20 @@ def test_an_interrupted_update_keeps_what_was_loaded(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         build([str(SAMPLE)], str(db_path))
     assert sqlite_utils.Database(db_path)["filings"].count == 1
+
+
+def test_a_reader_failure_costs_one_file(tmp_path, monkeypatch):
+    import form4db.build
+
+    real_reader = form4db.build.read_ownership_xml
+
+    def flaky(data, source_path, name):
+        if name.startswith("exrb_3"):
+            raise ValueError("something nobody foresaw")
+        return real_reader(data, source_path, name)
+
+    monkeypatch.setattr(form4db.build, "read_ownership_xml", flaky)
+    report = build([str(SAMPLE)], str(tmp_path / "form4.db"))
+    assert report.new == 13
+    assert report.errors == [("sample/exrb_3_0099000001-23-000101.xml",
+                              "reader failed: ValueError: something nobody foresaw")]
