@@ -148,7 +148,7 @@ class Loader:
                 "table_name": ref.table,
                 "row_id": row_id(accession, ref.table, ref.row_seq) if ref.table else None,
                 "row_seq": ref.row_seq,
-                "field": ref.field,
+                "field_name": ref.field,
             }
             add("footnote_refs", f"{accession}_r{seq}", values)
         for signature in filing.signatures:

@@ -170,7 +170,7 @@ CREATE TABLE IF NOT EXISTS footnote_refs (
     table_name TEXT,
     row_id TEXT,
     row_seq INTEGER,
-    field TEXT
+    field_name TEXT
 );
 CREATE TABLE IF NOT EXISTS signatures (
     id TEXT PRIMARY KEY,
@@ -193,17 +193,21 @@ INDEXES = {
         ["period_of_report"],
         ["filing_date"],
         ["document_type"],
-        ["content_sha256"],
+        ["schema_version"],
     ],
-    "issuers": [["issuer_trading_symbol"], ["as_of_accession"]],
+    "issuers": [["issuer_name"], ["issuer_trading_symbol"], ["as_of_accession"]],
     "owners": [["owner_name"], ["as_of_accession"]],
     "filing_owners": [["accession_number"], ["owner_cik"]],
-    "nonderiv_transactions": [["accession_number"], ["transaction_code"], ["transaction_date"]],
+    "nonderiv_transactions": [
+        ["accession_number"], ["transaction_code"], ["transaction_date"], ["acquired_disposed"],
+    ],
     "nonderiv_holdings": [["accession_number"]],
-    "deriv_transactions": [["accession_number"], ["transaction_code"], ["transaction_date"]],
+    "deriv_transactions": [
+        ["accession_number"], ["transaction_code"], ["transaction_date"], ["acquired_disposed"],
+    ],
     "deriv_holdings": [["accession_number"]],
     "footnotes": [["accession_number"]],
-    "footnote_refs": [["accession_number"], ["footnote"], ["row_id"]],
+    "footnote_refs": [["accession_number"], ["footnote"]],
     "signatures": [["accession_number"]],
 }
 

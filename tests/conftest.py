@@ -24,12 +24,16 @@ def corpus():
     return CORPUS_XML
 
 
+def build_once(tmp_path_factory, source: Path) -> Path:
+    """A database built from ``source``, which must load without errors."""
+    path = tmp_path_factory.mktemp(source.name) / "form4.db"
+    assert build([str(source)], str(path)).errors == []
+    return path
+
+
 @pytest.fixture(scope="session")
 def corpus_db_path(tmp_path_factory, corpus):
-    path = tmp_path_factory.mktemp("corpus") / "form4.db"
-    report = build([str(CORPUS_XML)], str(path))
-    assert report.errors == []
-    return path
+    return build_once(tmp_path_factory, corpus)
 
 
 @pytest.fixture(scope="session")
@@ -39,10 +43,7 @@ def corpus_db(corpus_db_path):
 
 @pytest.fixture(scope="session")
 def sample_db_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sample") / "form4.db"
-    report = build([str(SAMPLE)], str(path))
-    assert report.errors == []
-    return path
+    return build_once(tmp_path_factory, SAMPLE)
 
 
 @pytest.fixture(scope="session")

@@ -103,9 +103,9 @@ def test_every_footnote_marker_is_on_its_row_and_field(corpus_db, files, accessi
     for path in files:
         accession = accession_of["xml/" + path.name]
         stored = Counter(
-            (r["table_name"], r["row_seq"], r["field"], r["footnote_id"])
+            (r["table_name"], r["row_seq"], r["field_name"], r["footnote_id"])
             for r in corpus_db.query(
-                "select table_name, row_seq, field, footnote_id from footnote_refs "
+                "select table_name, row_seq, field_name, footnote_id from footnote_refs "
                 "where accession_number = ?", [accession]))
         assert stored == expected_refs(etree.parse(str(path)).getroot()), path.name
 

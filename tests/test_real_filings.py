@@ -10,8 +10,8 @@ def one(db, sql, params):
 
 
 def refs(db, accession):
-    return {(r["footnote_id"], r["table_name"], r["row_seq"], r["field"]) for r in db.query(
-        "select footnote_id, table_name, row_seq, field from footnote_refs where accession_number = ?",
+    return {(r["footnote_id"], r["table_name"], r["row_seq"], r["field_name"]) for r in db.query(
+        "select footnote_id, table_name, row_seq, field_name from footnote_refs where accession_number = ?",
         [accession])}
 
 

@@ -33,7 +33,7 @@ def test_seed_form4_qualys(sample_db):
             option["underlying_shares"]) == (
         "Stock Option (right to buy)", 4.8, "M", 10000, "2021-04-28", "Common Stock", 10000)
     assert option["acquired_disposed"] is None and option["exercise_date"] is None
-    refs = {(r["footnote_id"], r["table_name"], r["row_seq"], r["field"]) for r in sample_db.query(
+    refs = {(r["footnote_id"], r["table_name"], r["row_seq"], r["field_name"]) for r in sample_db.query(
         "select * from footnote_refs where accession_number = ?", [accession])}
     assert refs == {
         ("F1", "nonderiv_transactions", 1, "transaction_code"),

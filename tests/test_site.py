@@ -94,3 +94,19 @@ async def test_canned_queries(datasette):
 def test_snippet_highlight_escapes_everything_but_marks():
     assert highlight("<script>x</script> <mark>plan</mark>") == (
         "&lt;script&gt;x&lt;/script&gt; <mark>plan</mark>")
+
+
+def test_every_facet_and_sort_column_is_indexed(corpus_db, metadata):
+    for table, options in metadata["databases"]["form4"]["tables"].items():
+        columns = [*options.get("facets", []), options.get("sort"), options.get("sort_desc")]
+        indexed = {index.columns[0] for index in corpus_db[table].indexes}
+        indexed |= set(corpus_db[table].pks)
+        for column in filter(None, columns):
+            assert column in indexed, f"{table}.{column} is a facet or sort without an index"
+
+
+def test_every_foreign_key_is_indexed(corpus_db):
+    for table in corpus_db.table_names():
+        indexed = {index.columns[0] for index in corpus_db[table].indexes}
+        for foreign_key in corpus_db[table].foreign_keys:
+            assert foreign_key.column in indexed, f"{table}.{foreign_key.column}"
