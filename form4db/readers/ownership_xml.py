@@ -46,6 +46,10 @@ def to_date(text: str) -> str | None:
 
 def to_number(text: str) -> int | float | None:
     """A decimal as int when whole (10000.00 -> 10000), else float."""
+    if not text.isascii():
+        return None
+    if text.isdigit():  # the common case, quickly
+        return int(text)
     try:
         number = float(text)
     except ValueError:
