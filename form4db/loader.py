@@ -141,16 +141,18 @@ class Loader:
                 add(table, row_id(accession, table, row["row_seq"]), row)
         for footnote_id, text in filing.footnotes:
             add("footnotes", f"{accession}_{footnote_id}", {"footnote_id": footnote_id, "text": text})
-        for seq, ref in enumerate(filing.footnote_refs, start=1):
-            values = {
-                "footnote": f"{accession}_{ref.footnote_id}",
-                "footnote_id": ref.footnote_id,
-                "table_name": ref.table,
-                "row_id": row_id(accession, ref.table, ref.row_seq) if ref.table else None,
-                "row_seq": ref.row_seq,
-                "field_name": ref.field,
-            }
-            add("footnote_refs", f"{accession}_r{seq}", values)
+        refs = pending["footnote_refs"]
+        for seq, (footnote_id, table, row_seq, field_name) in enumerate(filing.footnote_refs, start=1):
+            refs.append((
+                f"{accession}_r{seq}",
+                accession,
+                f"{accession}_{footnote_id}",
+                footnote_id,
+                table,
+                row_id(accession, table, row_seq) if table else None,
+                row_seq,
+                field_name,
+            ))
         for signature in filing.signatures:
             add("signatures", f"{accession}_s{signature['signature_seq']}", signature)
         document = {

@@ -6,6 +6,7 @@ everything else absent (stored as NULL).
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 ROW_TABLES = (
     "nonderiv_transactions",
@@ -15,8 +16,7 @@ ROW_TABLES = (
 )
 
 
-@dataclass
-class FootnoteRef:
+class FootnoteRef(NamedTuple):
     """One footnote marker: footnote ``footnote_id`` sits on ``field`` of row ``row_seq`` of ``table``.
 
     ``table`` and ``row_seq`` are None for a marker outside any table row.

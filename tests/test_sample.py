@@ -111,3 +111,5 @@ def test_every_column_the_reader_fills_exists_in_its_table(sample_db):
                     "deriv_holdings", "footnotes", "footnote_refs", "signatures"]
     for table in child_tables:  # the loader relies on this order
         assert list(sample_db[table].columns_dict)[:2] == ["id", "accession_number"], table
+    assert list(sample_db["footnote_refs"].columns_dict) == [
+        "id", "accession_number", "footnote", "footnote_id", "table_name", "row_id", "row_seq", "field_name"]
