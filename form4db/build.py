@@ -1,4 +1,4 @@
-"""`form4db build`: find filing files, read each with its reader, load them in batches."""
+"""`form4db build`: find filing files, read each with its reader, load them in batches, derive."""
 
 import os
 import sqlite3
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from .derive import derive
 from .loader import Loader
 from .model import Filing, ReadError
 from .readers.ownership_xml import read_ownership_xml
@@ -102,6 +103,8 @@ def build(
                 report.add(load(loader, batch, errors, on_error))
                 batch, errors = [], []
         report.add(load(loader, batch, errors, on_error))
+        loader.build_indexes()
+        derive(loader.conn)
     except BaseException:
         loader.abandon()
         raise

@@ -1,11 +1,16 @@
 """The form4db command line."""
 
+import sqlite3
 import sys
+import time
 
 import click
+import sqlite_utils
 
 from .build import build as build_database
 from .build import find_files
+from .derive import derive as derive_facts
+from .schema import ensure_schema
 
 
 @click.group()
@@ -39,6 +44,19 @@ def build(paths, db_path, strict):
     click.echo(report.summary())
     if strict and report.errors:
         sys.exit(1)
+
+
+@cli.command()
+@click.option("--db", "db_path", default="form4.db", show_default=True, type=click.Path(exists=True, dir_okay=False),
+              help="SQLite database built by `form4db build`.")
+def derive(db_path):
+    """Recompute the derived facts (values, delays, 10b5-1, amendments, flags, ...) without re-parsing."""
+    started = time.perf_counter()
+    conn = sqlite3.connect(db_path)
+    ensure_schema(sqlite_utils.Database(conn))
+    derive_facts(conn)
+    conn.close()
+    click.echo(f"derived facts recomputed in {time.perf_counter() - started:.1f}s")
 
 
 def _closing(bar):

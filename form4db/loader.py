@@ -202,10 +202,14 @@ class Loader:
             [(cik, *row) for cik, row in owners.items()],
         )
 
-    def close(self) -> None:
-        """Build any deferred index and leave one self-contained file, ready to publish or serve."""
+    def build_indexes(self) -> None:
+        """Build the indexes a new database was loaded without (a no-op otherwise)."""
         with self.conn:
             ensure_schema(self.db)
+
+    def close(self) -> None:
+        """Leave one self-contained file with every index, ready to publish or serve."""
+        self.build_indexes()
         self.conn.execute("PRAGMA optimize")
         if not self.is_new:
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -186,6 +186,59 @@ CREATE TABLE IF NOT EXISTS build_errors (
 );
 """
 
+# Derived facts, beside the as-filed columns: form4db.derive computes them from stored facts
+# (`form4db derive` recomputes them without re-parsing). Added to existing tables when missing.
+TRANSACTION_DERIVED = [
+    ("value_usd", "NUMERIC"),
+    ("filing_delay_bd", "INTEGER"),
+    ("is_late", "INTEGER"),
+    ("is_10b5_1", "INTEGER"),
+    ("rule_10b5_1_evidence", "TEXT"),
+    ("rule_10b5_1_footnote", "TEXT"),
+    ("plan_adopted_on", "TEXT"),
+    ("price_low", "NUMERIC"),
+    ("price_high", "NUMERIC"),
+    ("quality_flags", "TEXT"),
+    ("superseded_by", "TEXT"),
+]
+DERIVED_COLUMNS = {
+    "filings": [("is_amendment", "INTEGER"), ("issuer_ticker_clean", "TEXT"), ("quality_flags", "TEXT")],
+    "nonderiv_transactions": [
+        ("is_open_market", "INTEGER"),
+        ("owned_before", "NUMERIC"),
+        ("owned_change_pct", "REAL"),
+        *TRANSACTION_DERIVED,
+        ("insider_class", "TEXT"),
+    ],
+    "deriv_transactions": TRANSACTION_DERIVED,
+}
+
+DERIVED_TABLES = """
+CREATE TABLE IF NOT EXISTS calendar (
+    day TEXT PRIMARY KEY,
+    is_business_day INTEGER,
+    business_day_seq INTEGER,
+    closed_for TEXT
+);
+CREATE TABLE IF NOT EXISTS amendments (
+    amendment_accession TEXT PRIMARY KEY REFERENCES filings(accession_number),
+    original_accession TEXT REFERENCES filings(accession_number),
+    method TEXT,
+    confidence REAL,
+    candidates INTEGER
+);
+CREATE TABLE IF NOT EXISTS insider_classes (
+    id TEXT PRIMARY KEY,
+    owner_cik INTEGER REFERENCES owners(owner_cik),
+    issuer_cik INTEGER REFERENCES issuers(issuer_cik),
+    year INTEGER,
+    class TEXT,
+    prior_trade_months TEXT
+);
+CREATE VIEW IF NOT EXISTS nonderiv_transactions_amended AS
+    SELECT * FROM nonderiv_transactions WHERE superseded_by IS NULL;
+"""
+
 # Every foreign key, plus the columns the site filters or sorts on.
 INDEXES = {
     "filings": [
@@ -209,6 +262,8 @@ INDEXES = {
     "footnotes": [["accession_number"]],
     "footnote_refs": [["accession_number"], ["footnote"]],
     "signatures": [["accession_number"]],
+    "amendments": [["original_accession"]],
+    "insider_classes": [["owner_cik"], ["issuer_cik"]],
 }
 
 FULL_TEXT = {"footnotes": ["text"], "filings": ["remarks"]}
@@ -241,6 +296,12 @@ TRANSACTION_CODES = [
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create whatever of the schema is missing; safe to run on an existing database."""
     db.conn.executescript(TABLES)
+    for table, columns in DERIVED_COLUMNS.items():
+        existing = set(table_columns(db, table))
+        for column, kind in columns:
+            if column not in existing:
+                db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    db.conn.executescript(DERIVED_TABLES)
     for table, indexes in INDEXES.items():
         for columns in indexes:
             db[table].create_index(columns, if_not_exists=True)
