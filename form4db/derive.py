@@ -530,7 +530,7 @@ def derive_insider_classes(conn: sqlite3.Connection) -> None:
               AND o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL"""):
         history[owner, issuer][year].add(month)
     rows = []
-    for (owner, issuer), months_by_year in history.items():
+    for (owner, issuer), months_by_year in sorted(history.items()):
         for year in sorted(months_by_year):
             kind, evidence = classify(months_by_year, year)
             rows.append((f"{owner}_{issuer}_{year}", owner, issuer, year, kind, evidence))
