@@ -39,7 +39,8 @@ def run_once(folder: Path, db_path: Path) -> dict:
         "from form4db.build import build\n"
         "report = build([sys.argv[1]], sys.argv[2])\n"
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
-        "print(json.dumps({'seconds': report.seconds, 'filings': report.new, 'rows': report.rows,"
+        "print(json.dumps({'seconds': report.seconds, 'derive_seconds': report.derive_seconds,"
+        " 'filings': report.new, 'rows': report.rows,"
         " 'errors': len(report.errors), 'peak_rss': peak}))\n"
     )
     output = subprocess.run([sys.executable, "-c", code, str(folder), str(db_path)],
@@ -65,11 +66,13 @@ def main(sizes, runs):
                 results.append(run_once(folder, db_path))
                 db_path.unlink()
             seconds = statistics.median(r["seconds"] for r in results)
+            loading = statistics.median(r["seconds"] - r["derive_seconds"] for r in results)
             first = results[0]
             assert first["errors"] == 0 and first["filings"] == size
             print(
                 f"{size:>7,} files  runs={len(results)}  median {seconds:6.2f}s  "
                 f"{size / seconds:7,.0f} filings/s  {first['rows'] / seconds:8,.0f} rows/s  "
+                f"load without derive {size / loading:7,.0f} filings/s  "
                 f"peak RSS {max(r['peak_rss'] for r in results) / 2**20:6.1f} MiB  "
                 f"{first['db_bytes'] / size:6,.0f} DB bytes/filing"
             )

@@ -25,6 +25,7 @@ class BuildReport:
     rows: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    derive_seconds: float = 0.0
 
     @property
     def filings(self) -> int:
@@ -42,7 +43,7 @@ class BuildReport:
         return (
             f"{self.files:,} files, {self.filings:,} filings ({self.new:,} new, "
             f"{self.replaced:,} replaced, {self.unchanged:,} unchanged), {self.rows:,} rows, "
-            f"{len(self.errors):,} errors in {self.seconds:.1f}s"
+            f"{len(self.errors):,} errors in {self.seconds:.1f}s (derive {self.derive_seconds:.1f}s)"
         )
 
 
@@ -104,7 +105,9 @@ def build(
                 batch, errors = [], []
         report.add(load(loader, batch, errors, on_error))
         loader.build_indexes()
+        derive_started = time.perf_counter()
         derive(loader.conn)
+        report.derive_seconds = time.perf_counter() - derive_started
     except BaseException:
         loader.abandon()
         raise

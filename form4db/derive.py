@@ -427,7 +427,7 @@ def mark_superseded(conn: sqlite3.Connection, table: str, original: str, amendme
 # ---- quality flags ------------------------------------------------------------------------
 
 SUSPECT_VALUE_USD = 10_000_000_000  # no single insider trade row is worth $10 billion
-PRICE_RATIO = 10  # a price 10x away from the issuer's other trades that month
+PRICE_RATIO = 10  # a price 10x away from the issuer's typical trade price that month
 
 
 def derive_quality_flags(conn: sqlite3.Connection) -> None:
@@ -450,17 +450,7 @@ def derive_quality_flags(conn: sqlite3.Connection) -> None:
                 SELECT id FROM {table} WHERE (transaction_code = 'P' AND acquired_disposed = 'D')
                                           OR (transaction_code = 'S' AND acquired_disposed = 'A')"""):
             flags[row_id].append("direction_mismatch")
-        for row_id, in conn.execute(f"""
-                WITH keyed AS (
-                    SELECT t.id, t.accession_number, f.issuer_cik, t.transaction_date, t.transaction_code,
-                           t.shares, t.price_per_share, t.shares_owned_after
-                    FROM {table} t JOIN filings f ON f.accession_number = t.accession_number
-                    WHERE t.shares IS NOT NULL AND t.transaction_date IS NOT NULL)
-                SELECT DISTINCT a.id FROM keyed a JOIN keyed b
-                  ON a.issuer_cik = b.issuer_cik AND a.transaction_date = b.transaction_date
-                 AND a.transaction_code IS b.transaction_code AND a.shares = b.shares
-                 AND a.price_per_share IS b.price_per_share AND a.shares_owned_after IS b.shares_owned_after
-                 AND a.accession_number != b.accession_number"""):
+        for row_id in possible_duplicates(conn, table):
             flags[row_id].append("possible_duplicate")
         if table == "nonderiv_transactions":
             for row_id in suspect_prices(conn):
@@ -476,9 +466,23 @@ def derive_quality_flags(conn: sqlite3.Connection) -> None:
                          [(",".join(sorted(f)), row_id) for row_id, f in flags.items() if f])
 
 
+def possible_duplicates(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Rows with the same issuer, date, code, shares, price and holding after as a row of another
+    filing (a co-owner's own filing of the same trade, a refiled or amended form)."""
+    filings_by_key = defaultdict(set)
+    keyed = conn.execute(f"""
+        SELECT t.id, t.accession_number, f.issuer_cik, t.transaction_date, t.transaction_code,
+               t.shares, t.price_per_share, t.shares_owned_after
+        FROM {table} t JOIN filings f ON f.accession_number = t.accession_number
+        WHERE t.shares IS NOT NULL AND t.transaction_date IS NOT NULL""").fetchall()
+    for row in keyed:
+        filings_by_key[row[2:]].add(row[1])
+    return [row[0] for row in keyed if len(filings_by_key[row[2:]]) > 1]
+
+
 def suspect_prices(conn: sqlite3.Connection) -> list[str]:
     """Table I purchases and sales whose price is 10x above or below the median price of the
-    issuer's other purchases and sales that month (at least three of them) — a total typed as a
+    issuer's purchases and sales that month (at least four of them) — a total typed as a
     per-share price, or a price per ADS against ordinary shares. Exercises are left out: their
     price is the exercise price, legitimately far from the market."""
     by_month = defaultdict(list)
@@ -491,10 +495,9 @@ def suspect_prices(conn: sqlite3.Connection) -> list[str]:
     for rows in by_month.values():
         if len(rows) < 4:
             continue
-        for i, (row_id, price) in enumerate(rows):
-            typical = median(p for j, (_, p) in enumerate(rows) if j != i)
-            if price > typical * PRICE_RATIO or price * PRICE_RATIO < typical:
-                suspect.append(row_id)
+        typical = median(price for _, price in rows)  # one outlier among four or more barely moves it
+        suspect.extend(row_id for row_id, price in rows
+                       if price > typical * PRICE_RATIO or price * PRICE_RATIO < typical)
     return suspect
 
 
