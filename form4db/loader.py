@@ -203,9 +203,12 @@ class Loader:
         )
 
     def build_indexes(self) -> None:
-        """Build the indexes a new database was loaded without (a no-op otherwise)."""
+        """Build the indexes a new database was loaded without, and the statistics that let
+        SQLite's planner use them well (derived facts and the site's queries depend on both)."""
         with self.conn:
             ensure_schema(self.db)
+        self.conn.execute("PRAGMA analysis_limit = 1000")  # approximate statistics, in bounded time
+        self.conn.execute("ANALYZE")
 
     def close(self) -> None:
         """Leave one self-contained file with every index, ready to publish or serve."""
