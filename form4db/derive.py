@@ -9,8 +9,10 @@ metadata.yml; the reasoning is in the reference (edgar-ownership.md §§3, 6, 7)
 import json
 import re
 import sqlite3
-from collections import defaultdict
 from datetime import date, timedelta
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from statistics import median
 
 TRANSACTION_TABLES = ("nonderiv_transactions", "deriv_transactions")
@@ -30,6 +32,33 @@ def derive(conn: sqlite3.Connection) -> None:
         derive_amendments(conn)
         derive_quality_flags(conn)
         derive_insider_classes(conn)
+
+
+def set_columns(conn: sqlite3.Connection, table: str, columns: list[str], rows) -> None:
+    """Set ``columns`` on the rows of ``table`` given as (id, value, ...) tuples, streamed through a
+    temporary table so that memory stays flat however many rows there are. The first tuple for an
+    id wins."""
+    conn.execute("DROP TABLE IF EXISTS temp.derived")
+    conn.execute(f"CREATE TEMP TABLE derived (id TEXT PRIMARY KEY, {', '.join(columns)})")
+    conn.executemany(f"INSERT OR IGNORE INTO temp.derived VALUES (?{', ?' * len(columns)})", rows)
+    assignments = ", ".join(f"{column} = d.{column}" for column in columns)
+    conn.execute(f"UPDATE {table} SET {assignments} FROM temp.derived d WHERE d.id = {table}.id")
+    conn.execute("DROP TABLE temp.derived")
+
+
+def add_flag(flags: str | None, flag: str) -> str:
+    """A comma-separated, sorted set of flags with one more."""
+    return ",".join(sorted({*(flags.split(",") if flags else ()), flag}))
+
+
+def flag_rows(conn: sqlite3.Connection, table: str, flag: str, ids) -> None:
+    """Add ``flag`` to the quality_flags of the rows whose ids are given (an iterable, streamed)."""
+    conn.execute("DROP TABLE IF EXISTS temp.flagged")
+    conn.execute("CREATE TEMP TABLE flagged (id TEXT PRIMARY KEY)")
+    conn.executemany("INSERT OR IGNORE INTO temp.flagged VALUES (?)", ((row_id,) for row_id in ids))
+    conn.execute(f"UPDATE {table} SET quality_flags = add_flag(quality_flags, ?) "
+                 f"WHERE id IN (SELECT id FROM temp.flagged)", [flag])
+    conn.execute("DROP TABLE temp.flagged")
 
 
 # ---- the SEC's business-day calendar -------------------------------------------------------
@@ -137,15 +166,11 @@ def clean_ticker(raw: str | None) -> tuple[str | None, str | None]:
 
 
 def derive_filings(conn: sqlite3.Connection) -> None:
-    rows = conn.execute("SELECT accession_number, issuer_trading_symbol, document_type FROM filings").fetchall()
-    updates = []
-    for accession, symbol, document_type in rows:
-        ticker, flag = clean_ticker(symbol)
-        is_amendment = int(document_type.endswith("/A")) if document_type else None
-        updates.append((is_amendment, ticker, flag, accession))
-    conn.executemany(
-        "UPDATE filings SET is_amendment = ?, issuer_ticker_clean = ?, quality_flags = ? "
-        "WHERE accession_number = ?", updates)
+    conn.create_function("clean_ticker", 1, lambda raw: clean_ticker(raw)[0], deterministic=True)
+    conn.create_function("ticker_flag", 1, lambda raw: clean_ticker(raw)[1], deterministic=True)
+    conn.execute("""UPDATE filings SET is_amendment = document_type LIKE '%/A',
+        issuer_ticker_clean = clean_ticker(issuer_trading_symbol),
+        quality_flags = ticker_flag(issuer_trading_symbol)""")
 
 
 # ---- values, holdings change, open-market flag -------------------------------------------
@@ -242,6 +267,7 @@ def date_in(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # the same footnote is read for each row it sits on
 def read_10b5_1(text: str | None) -> tuple[int, str | None] | None:
     """What a footnote or remarks text says of Rule 10b5-1, or None when it does not mention it.
 
@@ -261,60 +287,56 @@ def read_10b5_1(text: str | None) -> tuple[int, str | None] | None:
     return 1, date_in(text[adopted.end():adopted.end() + 160]) if adopted else None
 
 
+RULE_10B5_1_COLUMNS = ["is_10b5_1", "rule_10b5_1_evidence", "rule_10b5_1_footnote", "plan_adopted_on"]
+
+
 def derive_10b5_1(conn: sqlite3.Connection) -> None:
     """A tri-state per transaction: the row's own footnotes first, then the filing's text, then the checkbox."""
+    filing_says = filing_10b5_1(conn)
     for table in TRANSACTION_TABLES:
-        conn.execute(f"""UPDATE {table} AS t SET (is_10b5_1, rule_10b5_1_evidence,
-                rule_10b5_1_footnote, plan_adopted_on) = (
+        conn.execute(f"""UPDATE {table} AS t SET ({", ".join(RULE_10B5_1_COLUMNS)}) = (
             SELECT f.aff10b5one, CASE f.aff10b5one WHEN 1 THEN 'checkbox' WHEN 0 THEN 'checkbox_unchecked' END,
                    NULL, NULL
             FROM filings f WHERE f.accession_number = t.accession_number)""")
-    footnote_says = {}
-    for footnote, accession, footnote_id, text in conn.execute(
-            "SELECT id, accession_number, footnote_id, text FROM footnotes WHERE text LIKE '%10%b%5%1%'"):
-        said = read_10b5_1(text)
+        rows_of_filings = conn.execute(
+            f"SELECT id, accession_number FROM {table} WHERE accession_number IN (SELECT value FROM json_each(?))",
+            [json.dumps(list(filing_says))])
+        set_columns(conn, table, RULE_10B5_1_COLUMNS,
+                    ((row_id, *filing_says[accession]) for row_id, accession in rows_of_filings))
+        set_columns(conn, table, RULE_10B5_1_COLUMNS, row_10b5_1(conn, table))
+
+
+def row_10b5_1(conn: sqlite3.Connection, table: str):
+    """(row id, flag, evidence, footnote id, adoption date) for each row whose own footnotes speak
+    of Rule 10b5-1; a statement that the trade was under a plan wins over one that it was not."""
+    refs = conn.execute("""
+        SELECT r.row_id, n.footnote_id, n.text FROM footnote_refs r JOIN footnotes n ON n.id = r.footnote
+        WHERE r.table_name = ? AND n.text LIKE '%10%b%5%1%' ORDER BY r.row_id, n.footnote_id""", [table])
+    for row_id, refs_of_row in groupby(refs, key=itemgetter(0)):
+        said = [(*found, footnote_id) for _, footnote_id, text in refs_of_row if (found := read_10b5_1(text))]
         if said:
-            footnote_says[footnote] = (accession, footnote_id, *said)
-    filing_says = {}
+            flag, adopted, footnote_id = max(said, key=itemgetter(0))  # the first positive, if any
+            yield row_id, flag, "footnote" if flag else "footnote_negative", footnote_id, adopted
+
+
+def filing_10b5_1(conn: sqlite3.Connection) -> dict[str, tuple]:
+    """What each filing's remarks, or a footnote no row points at, say of Rule 10b5-1:
+    accession -> (flag, evidence, footnote id, adoption date). Remarks come first."""
+    says = {}
     for accession, remarks in conn.execute(
             "SELECT accession_number, remarks FROM filings WHERE remarks LIKE '%10%b%5%1%'"):
         said = read_10b5_1(remarks)
         if said:
-            filing_says[accession] = ("remarks", None, *said)
-    row_says = defaultdict(list)
-    referenced = set()
-    for footnote, table, row_id in conn.execute(
-            "SELECT footnote, table_name, row_id FROM footnote_refs WHERE footnote IN "
-            "(SELECT value FROM json_each(?))", [json_list(footnote_says)]):
-        referenced.add(footnote)
-        if table in TRANSACTION_TABLES:
-            row_says[row_id].append(footnote_says[footnote])
-    for footnote, (accession, footnote_id, flag, adopted) in footnote_says.items():
-        if footnote not in referenced:  # a footnote no row points at speaks for the filing
-            filing_says.setdefault(accession, ("filing_footnote", footnote_id, flag, adopted))
-    for table in TRANSACTION_TABLES:
-        updates = []
-        for row_id, accession in conn.execute(
-                f"SELECT id, accession_number FROM {table} WHERE accession_number IN "
-                "(SELECT value FROM json_each(?)) OR id IN (SELECT value FROM json_each(?))",
-                [json_list(filing_says), json_list(row_says)]):
-            if row_id in row_says:
-                said = sorted(row_says[row_id], key=lambda s: (-s[2], s[1]))[0]  # positive first
-                evidence = "footnote" if said[2] else "footnote_negative"
-                updates.append((said[2], evidence, said[1], said[3], row_id))
-            else:
-                source, footnote_id, flag, adopted = filing_says[accession]
-                updates.append((flag, source if flag else source + "_negative", footnote_id, adopted, row_id))
-        conn.executemany(
-            f"UPDATE {table} SET is_10b5_1 = ?, rule_10b5_1_evidence = ?, rule_10b5_1_footnote = ?, "
-            "plan_adopted_on = ? WHERE id = ?", updates)
-
-
-def json_list(keys) -> str:
-    """Keys as a JSON array, for `IN (SELECT value FROM json_each(?))` with any number of them."""
-    return json.dumps(list(keys))
-
-
+            says[accession] = (said[0], "remarks" if said[0] else "remarks_negative", None, said[1])
+    for accession, footnote_id, text in conn.execute("""
+            SELECT n.accession_number, n.footnote_id, n.text FROM footnotes n
+            WHERE n.text LIKE '%10%b%5%1%' AND NOT EXISTS (SELECT 1 FROM footnote_refs r WHERE r.footnote = n.id)
+            ORDER BY n.id"""):
+        said = read_10b5_1(text)
+        if said and accession not in says:
+            says[accession] = (said[0], "filing_footnote" if said[0] else "filing_footnote_negative",
+                               footnote_id, said[1])
+    return says
 # ---- weighted-average price ranges -------------------------------------------------------
 
 PRICE_RANGE = re.compile(
@@ -341,13 +363,10 @@ def derive_price_ranges(conn: sqlite3.Connection) -> None:
             JOIN footnote_refs r ON r.footnote = n.id AND r.table_name = '{table}'
             JOIN {table} t ON t.id = r.row_id
             WHERE n.text LIKE '%$%$%' AND t.price_per_share IS NOT NULL
-            ORDER BY t.id, r.id""").fetchall()
-        updates = {}
-        for row_id, price, text in found:
-            for low, high in price_ranges(text):
-                if low <= price <= high and row_id not in updates:
-                    updates[row_id] = (low, high, row_id)
-        conn.executemany(f"UPDATE {table} SET price_low = ?, price_high = ? WHERE id = ?", updates.values())
+            ORDER BY t.id, r.id""")
+        set_columns(conn, table, ["price_low", "price_high"], (
+            (row_id, low, high) for row_id, price, text in found
+            for low, high in price_ranges(text) if low <= price <= high))
 
 
 # ---- amendments --------------------------------------------------------------------------
@@ -430,75 +449,66 @@ SUSPECT_VALUE_USD = 10_000_000_000  # no single insider trade row is worth $10 b
 PRICE_RATIO = 10  # a price 10x away from the issuer's typical trade price that month
 
 
+# Row flags found by a query: flag -> condition on a transaction row t joined to its filing f.
+FLAG_CONDITIONS = {
+    "date_after_filing": "t.transaction_date > f.filing_date",
+    "date_before_1990": "t.transaction_date < '1990-01-01'",
+    "date_far_from_period": "abs(julianday(t.transaction_date) - julianday(f.period_of_report)) > 365",
+    "price_suspect": f"t.value_usd > {SUSPECT_VALUE_USD}",
+    "direction_mismatch": "(t.transaction_code = 'P' AND t.acquired_disposed = 'D')"
+                          " OR (t.transaction_code = 'S' AND t.acquired_disposed = 'A')",
+}
+
+
 def derive_quality_flags(conn: sqlite3.Connection) -> None:
     """A compact, comma-separated list of what looks wrong on each transaction row (NULL if nothing)."""
+    conn.create_function("add_flag", 2, add_flag, deterministic=True)
     for table in TRANSACTION_TABLES:
-        flags = defaultdict(list)
-        for row_id, in conn.execute(f"""
-                SELECT t.id FROM {table} t JOIN filings f ON f.accession_number = t.accession_number
-                WHERE t.transaction_date > f.filing_date"""):
-            flags[row_id].append("date_after_filing")
-        for row_id, in conn.execute(f"SELECT id FROM {table} WHERE transaction_date < '1990-01-01'"):
-            flags[row_id].append("date_before_1990")
-        for row_id, in conn.execute(f"""
-                SELECT t.id FROM {table} t JOIN filings f ON f.accession_number = t.accession_number
-                WHERE abs(julianday(t.transaction_date) - julianday(f.period_of_report)) > 365"""):
-            flags[row_id].append("date_far_from_period")
-        for row_id, in conn.execute(f"SELECT id FROM {table} WHERE value_usd > ?", [SUSPECT_VALUE_USD]):
-            flags[row_id].append("price_suspect")
-        for row_id, in conn.execute(f"""
-                SELECT id FROM {table} WHERE (transaction_code = 'P' AND acquired_disposed = 'D')
-                                          OR (transaction_code = 'S' AND acquired_disposed = 'A')"""):
-            flags[row_id].append("direction_mismatch")
-        for row_id in possible_duplicates(conn, table):
-            flags[row_id].append("possible_duplicate")
-        if table == "nonderiv_transactions":
-            for row_id in suspect_prices(conn):
-                if "price_suspect" not in flags[row_id]:
-                    flags[row_id].append("price_suspect")
-            for row_id, in conn.execute(
-                    "SELECT id FROM nonderiv_transactions WHERE owned_before < 0"):
-                flags[row_id].append("holding_inconsistent")
-            conn.execute("UPDATE nonderiv_transactions SET owned_before = NULL, owned_change_pct = NULL "
-                         "WHERE owned_before < 0")
         conn.execute(f"UPDATE {table} SET quality_flags = NULL")
-        conn.executemany(f"UPDATE {table} SET quality_flags = ? WHERE id = ?",
-                         [(",".join(sorted(f)), row_id) for row_id, f in flags.items() if f])
+        for flag, condition in FLAG_CONDITIONS.items():
+            flag_rows(conn, table, flag, (row_id for row_id, in conn.execute(
+                f"SELECT t.id FROM {table} t JOIN filings f ON f.accession_number = t.accession_number "
+                f"WHERE {condition}")))
+        flag_rows(conn, table, "possible_duplicate", possible_duplicates(conn, table))
+    flag_rows(conn, "nonderiv_transactions", "price_suspect", suspect_prices(conn))
+    flag_rows(conn, "nonderiv_transactions", "holding_inconsistent", (row_id for row_id, in conn.execute(
+        "SELECT id FROM nonderiv_transactions WHERE owned_before < 0")))
+    conn.execute("UPDATE nonderiv_transactions SET owned_before = NULL, owned_change_pct = NULL "
+                 "WHERE owned_before < 0")
 
 
-def possible_duplicates(conn: sqlite3.Connection, table: str) -> list[str]:
-    """Rows with the same issuer, date, code, shares, price and holding after as a row of another
-    filing (a co-owner's own filing of the same trade, a refiled or amended form)."""
-    filings_by_key = defaultdict(set)
+def possible_duplicates(conn: sqlite3.Connection, table: str):
+    """Ids of rows with the same issuer, date, code, shares, price and holding after as a row of
+    another filing (a co-owner's own filing of the same trade, a refiled or amended form)."""
     keyed = conn.execute(f"""
-        SELECT t.id, t.accession_number, f.issuer_cik, t.transaction_date, t.transaction_code,
-               t.shares, t.price_per_share, t.shares_owned_after
+        SELECT f.issuer_cik, t.transaction_date, t.transaction_code, t.shares, t.price_per_share,
+               t.shares_owned_after, t.accession_number, t.id
         FROM {table} t JOIN filings f ON f.accession_number = t.accession_number
-        WHERE t.shares IS NOT NULL AND t.transaction_date IS NOT NULL""").fetchall()
-    for row in keyed:
-        filings_by_key[row[2:]].add(row[1])
-    return [row[0] for row in keyed if len(filings_by_key[row[2:]]) > 1]
+        WHERE t.shares IS NOT NULL AND t.transaction_date IS NOT NULL
+        ORDER BY 1, 2, 3, 4, 5, 6""")
+    for _, same in groupby(keyed, key=itemgetter(0, 1, 2, 3, 4, 5)):
+        same = list(same)
+        if len({row[6] for row in same}) > 1:
+            yield from (row[7] for row in same)
 
 
-def suspect_prices(conn: sqlite3.Connection) -> list[str]:
-    """Table I purchases and sales whose price is 10x above or below the median price of the
-    issuer's purchases and sales that month (at least four of them) — a total typed as a
+def suspect_prices(conn: sqlite3.Connection):
+    """Ids of Table I purchases and sales whose price is 10x above or below the median price of
+    the issuer's purchases and sales that month (at least four of them) — a total typed as a
     per-share price, or a price per ADS against ordinary shares. Exercises are left out: their
     price is the exercise price, legitimately far from the market."""
-    by_month = defaultdict(list)
-    for row_id, issuer, month, price in conn.execute("""
-            SELECT t.id, f.issuer_cik, substr(t.transaction_date, 1, 7), t.price_per_share
-            FROM nonderiv_transactions t JOIN filings f ON f.accession_number = t.accession_number
-            WHERE t.price_per_share > 0 AND t.transaction_code IN ('P', 'S')"""):
-        by_month[issuer, month].append((row_id, price))
-    suspect = []
-    for rows in by_month.values():
-        if len(rows) < 4:
+    priced = conn.execute("""
+        SELECT f.issuer_cik, substr(t.transaction_date, 1, 7), t.id, t.price_per_share
+        FROM nonderiv_transactions t JOIN filings f ON f.accession_number = t.accession_number
+        WHERE t.price_per_share > 0 AND t.transaction_code IN ('P', 'S')
+        ORDER BY 1, 2""")
+    for _, month in groupby(priced, key=itemgetter(0, 1)):
+        month = list(month)
+        if len(month) < 4:
             continue
-        typical = median(price for _, price in rows)  # one outlier among four or more barely moves it
-        suspect.extend(row_id for row_id, price in rows
-                       if price > typical * PRICE_RATIO or price * PRICE_RATIO < typical)
-    return suspect
+        typical = median(price for *_, price in month)  # one outlier among four or more barely moves it
+        yield from (row_id for *_, row_id, price in month
+                    if price > typical * PRICE_RATIO or price * PRICE_RATIO < typical)
 
 
 # ---- routine and opportunistic insiders (Cohen, Malloy and Pomorski 2012) -----------------
@@ -522,22 +532,16 @@ def derive_insider_classes(conn: sqlite3.Connection) -> None:
     """Classify each owner in each issuer and year from open-market trades (amendment-aware),
     and put the class of a filing's first-listed owner on its open-market rows."""
     conn.execute("DELETE FROM insider_classes")
-    history = defaultdict(lambda: defaultdict(set))
-    for owner, issuer, year, month in conn.execute("""
-            SELECT DISTINCT o.owner_cik, f.issuer_cik, CAST(substr(t.transaction_date, 1, 4) AS INTEGER),
-                   CAST(substr(t.transaction_date, 6, 2) AS INTEGER)
-            FROM nonderiv_transactions_amended t
-            JOIN filings f ON f.accession_number = t.accession_number
-            JOIN filing_owners o ON o.accession_number = t.accession_number
-            WHERE t.is_open_market = 1 AND t.transaction_date IS NOT NULL
-              AND o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL"""):
-        history[owner, issuer][year].add(month)
-    rows = []
-    for (owner, issuer), months_by_year in sorted(history.items()):
-        for year in sorted(months_by_year):
-            kind, evidence = classify(months_by_year, year)
-            rows.append((f"{owner}_{issuer}_{year}", owner, issuer, year, kind, evidence))
-    conn.executemany("INSERT INTO insider_classes VALUES (?, ?, ?, ?, ?, ?)", rows)
+    traded = conn.execute("""
+        SELECT DISTINCT o.owner_cik, f.issuer_cik, CAST(substr(t.transaction_date, 1, 4) AS INTEGER),
+               CAST(substr(t.transaction_date, 6, 2) AS INTEGER)
+        FROM nonderiv_transactions_amended t
+        JOIN filings f ON f.accession_number = t.accession_number
+        JOIN filing_owners o ON o.accession_number = t.accession_number
+        WHERE t.is_open_market = 1 AND t.transaction_date IS NOT NULL
+          AND o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL
+        ORDER BY 1, 2, 3, 4""")
+    conn.executemany("INSERT INTO insider_classes VALUES (?, ?, ?, ?, ?, ?)", classified(traded))
     conn.execute("""UPDATE nonderiv_transactions AS t SET insider_class = (
         SELECT c.class FROM insider_classes c
         JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
@@ -545,3 +549,13 @@ def derive_insider_classes(conn: sqlite3.Connection) -> None:
         WHERE c.owner_cik = o.owner_cik AND c.issuer_cik = f.issuer_cik
           AND c.year = CAST(substr(t.transaction_date, 1, 4) AS INTEGER))
         WHERE t.is_open_market = 1 OR t.insider_class IS NOT NULL""")
+
+
+def classified(traded):
+    """insider_classes rows from (owner, issuer, year, month) rows sorted in that order."""
+    for (owner, issuer), trades in groupby(traded, key=itemgetter(0, 1)):
+        months_by_year = {}
+        for _, _, year, month in trades:
+            months_by_year.setdefault(year, set()).add(month)
+        for year in months_by_year:
+            yield (f"{owner}_{issuer}_{year}", owner, issuer, year, *classify(months_by_year, year))
