@@ -253,6 +253,9 @@ INDEXES = {
     "filing_owners": [["accession_number"], ["owner_cik"]],
     "nonderiv_transactions": [
         ["accession_number"], ["transaction_code"], ["transaction_date"], ["acquired_disposed"],
+        ["is_open_market", "transaction_date"],  # the open-market screens, newest first
+        ["is_open_market", "transaction_code", "value_usd"],  # largest sales and purchases
+        ["is_late"],
     ],
     "nonderiv_holdings": [["accession_number"]],
     "deriv_transactions": [

@@ -4,7 +4,7 @@ from .conftest import rows
 
 
 def test_sample_loads_without_errors_or_warnings(sample_db):
-    assert sample_db["filings"].count == 14
+    assert sample_db["filings"].count == 15
     assert sample_db["build_errors"].count == 0
     assert sample_db.execute("select count(*) from filings where parse_warnings is not null").fetchone()[0] == 0
 

@@ -81,7 +81,7 @@ async def test_canned_queries(datasette):
     response = await datasette.client.get("/form4/latest_filings.json?_shape=array")
     latest = response.json()
     assert len(latest) == 100
-    assert latest[0]["period_of_report"] >= latest[-1]["period_of_report"]
+    assert latest[0]["filed_or_period"] >= latest[-1]["filed_or_period"]
     response = await datasette.client.get("/form4/footnote_search.json?q=weighted+average&_shape=array")
     hits = response.json()
     assert hits and all("<mark>" in hit["snippet"] for hit in hits)

@@ -1,0 +1,68 @@
+"""Links and labels for the site: filings link to EDGAR, codes show their meaning, CIKs link to
+their screens, and the SQL function the queries may use for business days."""
+
+import re
+
+from datasette import hookimpl
+from markupsafe import Markup, escape
+
+from form4db.derive import calendar_rows
+from form4db.schema import TRANSACTION_CODES
+
+ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}")
+CODE_MEANINGS = {code: meaning for code, meaning, _, _ in TRANSACTION_CODES}
+EDGAR_COMPANY = "https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&CIK={}&type=4&owner=include"
+EDGAR_FILING = "https://www.sec.gov/Archives/edgar/data/{}/{}/{}-index.htm"
+
+
+@hookimpl
+def render_cell(value, column, row, database, datasette):
+    if value is None:
+        return None
+    if column in ("accession_number", "amendment_accession", "original_accession") and isinstance(value, str) \
+            and ACCESSION.fullmatch(value):
+        return filing_link(value, row, database, datasette)
+    if column == "transaction_code" and isinstance(value, str) and value in CODE_MEANINGS:
+        return Markup('<abbr title="{}">{}</abbr> <small>{}</small>'.format(
+            escape(CODE_MEANINGS[value]), escape(value), escape(CODE_MEANINGS[value].split(" of ")[0])))
+    if column in ("issuer_cik", "owner_cik") and isinstance(value, int):
+        screen, parameter = ("issuer_activity", "issuer") if column == "issuer_cik" else ("insider_history", "owner")
+        return Markup('<a href="{}">{}</a> <a href="{}" title="on EDGAR"><small>EDGAR</small></a>'.format(
+            datasette.urls.path(f"/{database}/{screen}?{parameter}={value}"), value, EDGAR_COMPANY.format(value)))
+    return None
+
+
+def filing_link(accession: str, row, database: str, datasette):
+    """The filing's index page on EDGAR, under the issuer's CIK (any CIK on a filing resolves)."""
+
+    async def inner():
+        cik = None
+        keys = row.keys() if hasattr(row, "keys") else ()
+        if "issuer_cik" in keys and row["issuer_cik"]:
+            cik = row["issuer_cik"]
+        else:
+            found = await datasette.get_database(database).execute(
+                "select issuer_cik from filings where accession_number = ?", [accession])
+            cik = found.first()[0] if found.first() else None
+        own = datasette.urls.path(f"/{database}/filings/{accession}")
+        if not cik:
+            return Markup('<a href="{}">{}</a>'.format(own, escape(accession)))
+        return Markup('<a href="{}">{}</a> <a href="{}" title="the filing on EDGAR"><small>EDGAR</small></a>'.format(
+            own, escape(accession), EDGAR_FILING.format(int(cik), accession.replace("-", ""), accession)))
+
+    return inner
+
+
+BUSINESS_DAY_SEQ = {day: seq for day, _, seq, _ in calendar_rows()}
+
+
+def business_days(start: str | None, end: str | None) -> int | None:
+    """Business days from start to end (ISO dates) on the SEC's calendar; a Saturday trade filed Tuesday is 2."""
+    if start not in BUSINESS_DAY_SEQ or end not in BUSINESS_DAY_SEQ:
+        return None
+    return BUSINESS_DAY_SEQ[end] - BUSINESS_DAY_SEQ[start]
+
+
+@hookimpl
+def prepare_connection(conn):
+    conn.create_function("business_days", 2, business_days, deterministic=True)

@@ -1,0 +1,117 @@
+"""The insider-trading screens (canned queries) and their Atom feeds, on the corpus and the sample."""
+
+import re
+
+import pytest
+import yaml
+from datasette.app import Datasette
+from lxml import etree
+
+from form4db.build import build
+
+from .conftest import CORPUS_XML, METADATA, REPO, SAMPLE
+
+pytestmark = pytest.mark.usefixtures("corpus")
+QUERIES = yaml.safe_load(METADATA.read_text())["databases"]["form4"]["queries"]
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture(scope="module")
+def site_db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("site") / "form4.db"
+    assert build([str(CORPUS_XML), str(SAMPLE)], str(path)).errors == []
+    return path
+
+
+@pytest.fixture
+def datasette(site_db_path):
+    return Datasette([str(site_db_path)], metadata=yaml.safe_load(METADATA.read_text()),
+                     plugins_dir=str(REPO / "plugins"))
+
+
+def documented_columns(query: dict) -> list[str]:
+    return re.search(r"Columns: (.+)\.$", query["description"]).group(1).split(", ")
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+async def test_every_screen_answers_with_rows_and_its_documented_columns(datasette, name):
+    assert QUERIES[name]["title"] and QUERIES[name]["description"]
+    response = await datasette.client.get(f"/form4/{name}.json?_shape=array")
+    assert response.status_code == 200, response.text[:500]
+    found = response.json()
+    assert found, f"{name} has no rows with its default parameters"
+    assert list(found[0]) == documented_columns(QUERIES[name])
+    page = await datasette.client.get(f"/form4/{name}")
+    assert page.status_code == 200
+
+
+async def test_cluster_buy_in_the_sample(datasette):
+    response = await datasette.client.get("/form4/cluster_buys.json?_shape=array&days=5000")
+    [exrb] = [row for row in response.json() if row["ticker"] == "EXRB"]
+    # A director's two purchases (the first as corrected by its 4/A, $18.4217) and the CFO's one.
+    assert (exrb["first_buy"], exrb["last_buy"], exrb["insiders"], exrb["purchases"]) == (
+        "2024-03-04", "2024-03-07", 2, 3)
+    assert exrb["total_usd"] == pytest.approx(5000 * 18.4217 + 2500 * 18.95 + 3000 * 19.10)
+
+
+async def test_late_filing_in_the_sample(datasette):
+    response = await datasette.client.get("/form4/late_filings.json?_shape=array")
+    [late] = [row for row in response.json() if row["ticker"] == "EXRB"]
+    assert (late["transaction_date"], late["transaction_timeliness"], late["shares"], late["value_usd"]) == (
+        "2025-05-12", "L", 4000, 88600)
+
+
+async def test_a_10b5_1_sale_and_the_plan_split(datasette):
+    response = await datasette.client.get("/form4/largest_sales.json?_shape=array&days=3650&issuer=AFRM")
+    [afrm] = [row for row in response.json() if row["accession_number"] == "0001628280-24-030951"]
+    assert (afrm["ticker"], afrm["shares"], afrm["price_per_share"], afrm["value_usd"], afrm["is_10b5_1"],
+            afrm["rule_10b5_1_evidence"]) == ("AFRM", 9276, 29.89, 277259.64, 1, "footnote")
+    split = await datasette.client.get("/form4/plan_vs_discretionary_sales.json?_shape=array&issuer=AFRM&months=240")
+    [july] = [row for row in split.json() if row["month"] == "2024-07-01"]
+    assert july["plan_usd"] == 277259.64
+
+
+async def test_officer_purchases_respect_min_value(datasette):
+    response = await datasette.client.get("/form4/officer_director_purchases.json?_shape=array&min_value=1000000&days=5000")
+    rows = response.json()
+    assert rows and all(row["value_usd"] >= 1_000_000 for row in rows)
+    assert rows == sorted(rows, key=lambda row: -row["value_usd"])
+
+
+async def test_charts_have_fragments_iso_months_and_few_rows(datasette):
+    for name in ("issuer_net_buying", "market_buy_sell_by_month", "plan_vs_discretionary_sales"):
+        response = await datasette.client.get(f"/form4/{name}.json?_shape=array")
+        rows = response.json()
+        assert len(rows) < 1000
+        assert all(re.fullmatch(r"\d{4}-\d{2}-01", row["month"]) for row in rows)
+    for name in ("issuer_net_buying", "market_buy_sell_by_month"):
+        assert QUERIES[name]["fragment"].startswith("g.mark=")
+
+
+@pytest.mark.parametrize("name", ["open_market_trades", "cluster_buys"])
+async def test_feeds_are_valid_atom(datasette, name):
+    response = await datasette.client.get(f"/form4/{name}.atom?days=5000")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/xml")
+    feed = etree.fromstring(response.content)
+    assert feed.tag == ATOM + "feed"
+    entries = feed.findall(ATOM + "entry")
+    assert entries
+    for entry in entries:
+        assert entry.findtext(ATOM + "id") and entry.findtext(ATOM + "title")
+        assert re.match(r"\d{4}-\d{2}-\d{2}T", entry.findtext(ATOM + "updated"))
+
+
+async def test_links_and_code_meanings(datasette):
+    page = (await datasette.client.get("/form4/largest_sales?days=3650&issuer=AFRM")).text
+    assert "https://www.sec.gov/Archives/edgar/data/1820953/000162828024030951/0001628280-24-030951-index.htm" in page
+    assert '<abbr title="Open market or private sale' not in page  # no code column on this screen
+    page = (await datasette.client.get("/form4/issuer_activity?issuer=AFRM")).text
+    assert '<abbr title="Open market or private sale of a non-derivative or derivative security">S</abbr>' in page
+    assert "/form4/issuer_activity?issuer=1820953" in page
+
+
+async def test_business_days_sql_function(datasette):
+    response = await datasette.client.get(
+        "/form4.json?sql=select+business_days('2024-05-24',+'2024-05-29')+as+d&_shape=array")
+    assert response.json() == [{"d": 2}]
