@@ -12,9 +12,14 @@ install:
 build *paths="data/sample": install
     {{bin}}/form4db build {{paths}} --db form4.db
 
-# Build the sample and serve it with Datasette
+# Build the sample and serve it with Datasette (this folder is the configuration directory)
 serve: build
-    {{bin}}/datasette serve -i form4.db -m metadata.yml --plugins-dir plugins
+    {{bin}}/datasette serve .
+
+# Serve for the public: immutable with precomputed counts, CORS on
+serve-public:
+    {{bin}}/datasette inspect form4.db --inspect-file inspect-data.json
+    {{bin}}/datasette serve . --host 0.0.0.0 --port 8001 --cors
 
 # Run the whole test suite
 test: install
@@ -26,4 +31,4 @@ bench: install
 
 # Remove built databases
 clean:
-    rm -f form4.db form4.db-wal form4.db-shm
+    rm -f form4.db form4.db-wal form4.db-shm inspect-data.json

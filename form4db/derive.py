@@ -32,6 +32,7 @@ def derive(conn: sqlite3.Connection) -> None:
         derive_amendments(conn)
         derive_quality_flags(conn)
         derive_insider_classes(conn)
+        record_freshness(conn)
 
 
 def set_columns(conn: sqlite3.Connection, table: str, columns: list[str], rows) -> None:
@@ -559,3 +560,20 @@ def classified(traded):
             months_by_year.setdefault(year, set()).add(month)
         for year in months_by_year:
             yield (f"{owner}_{issuer}_{year}", owner, issuer, year, *classify(months_by_year, year))
+
+
+# ---- what the home page says of the data --------------------------------------------------
+
+def record_freshness(conn: sqlite3.Connection) -> None:
+    """Counts and the newest filing, computed at build time for the home page (no clock time,
+    so that the same filings always give the same database)."""
+    conn.execute("DELETE FROM build_info")
+    conn.executemany("INSERT INTO build_info VALUES (?, ?)", [
+        ("filings", conn.execute("SELECT count(*) FROM filings").fetchone()[0]),
+        ("transactions", conn.execute("SELECT (SELECT count(*) FROM nonderiv_transactions)"
+                                      " + (SELECT count(*) FROM deriv_transactions)").fetchone()[0]),
+        ("issuers", conn.execute("SELECT count(*) FROM issuers").fetchone()[0]),
+        ("owners", conn.execute("SELECT count(*) FROM owners").fetchone()[0]),
+        ("newest_filing", conn.execute("SELECT coalesce(max(filing_date), max(period_of_report)) FROM filings")
+         .fetchone()[0]),
+    ])

@@ -235,6 +235,10 @@ CREATE TABLE IF NOT EXISTS insider_classes (
     class TEXT,
     prior_trade_months TEXT
 );
+CREATE TABLE IF NOT EXISTS build_info (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
 CREATE VIEW IF NOT EXISTS nonderiv_transactions_amended AS
     SELECT * FROM nonderiv_transactions WHERE superseded_by IS NULL;
 """

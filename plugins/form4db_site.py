@@ -66,3 +66,20 @@ def business_days(start: str | None, end: str | None) -> int | None:
 @hookimpl
 def prepare_connection(conn):
     conn.create_function("business_days", 2, business_days, deterministic=True)
+
+
+@hookimpl
+def extra_template_vars(template, datasette):
+    if template != "index.html":
+        return None
+
+    async def inner():
+        database = datasette.get_database("form4")
+        found = await database.execute("select key, value from build_info")
+        queries = datasette.metadata("queries", database="form4") or {}
+        return {
+            "form4db_freshness": {key: value for key, value in found.rows},
+            "form4db_screens": list(queries.items()),
+        }
+
+    return inner
