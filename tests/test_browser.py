@@ -1,0 +1,98 @@
+"""The site in a real browser (Debian's Chromium driven by Playwright), against a real Datasette
+server on 127.0.0.1: the net-buying chart draws, and footnote search highlights what it found.
+Screenshots land in test-screenshots/."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from form4db.build import build
+
+from .conftest import CORPUS_XML, REPO, SAMPLE
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = REPO / "test-screenshots"
+pytestmark = pytest.mark.usefixtures("corpus")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed (.ci/run installs it)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+            "--disable-background-networking", "--disable-component-update"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A real Datasette serving the configuration directory, with corpus and sample built in."""
+    folder = tmp_path_factory.mktemp("site")
+    for name in ("metadata.yml", "settings.json", "plugins", "templates"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
+    assert build([str(CORPUS_XML), str(SAMPLE)], str(folder / "form4.db")).errors == []
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([f"{sys.prefix}/bin/datasette", "serve", ".", "--port", str(port)], cwd=folder,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_net_buying_chart_draws(browser, site):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    fragment = "g.mark=bar&g.x_column=month&g.x_type=temporal&g.y_column=net_usd&g.y_type=quantitative"
+    page.goto(f"{site}/form4/issuer_net_buying?issuer=TSLA#{fragment}")
+    page.wait_for_selector(".vega-embed canvas, .vega-embed svg", timeout=15000)
+    drawn = page.evaluate("""() => {
+        const svg = document.querySelector('.vega-embed svg');
+        if (svg) return svg.querySelectorAll('.mark-rect path, .mark-rect rect').length;
+        const canvas = document.querySelector('.vega-embed canvas');
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let coloured = 0;
+        for (let i = 0; i < pixels.length; i += 4) {
+            const [r, g, b, a] = pixels.slice(i, i + 4);
+            if (a > 0 && !(r > 240 && g > 240 && b > 240) && !(r === g && g === b)) coloured++;
+        }
+        return coloured;
+    }""")
+    screenshot(page, "issuer_net_buying")
+    assert drawn > 50, "the chart has no coloured marks"
+
+
+def test_footnote_search_highlights(browser, site):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{site}/")
+    page.fill("input#q", "weighted average")
+    page.click("input[type=submit][value=Search]")
+    page.wait_for_selector("td mark", timeout=15000)
+    marks = page.locator("td mark").all_inner_texts()
+    screenshot(page, "footnote_search")
+    assert marks and all(mark.lower() in ("weighted", "average") for mark in marks)
