@@ -29,6 +29,10 @@ test: install
 bench: install
     {{bin}}/python bench/bench_build.py --files 5000 --files 20000 --runs 3
 
+# Latency of every screen through Datasette's HTTP on a built database: just bench-queries form4.db
+bench-queries db="form4.db": install
+    {{bin}}/python bench/bench_queries.py {{db}} --runs 20
+
 # Remove built databases
 clean:
     rm -f form4.db form4.db-wal form4.db-shm inspect-data.json

@@ -1,0 +1,81 @@
+"""Latency of every screen through Datasette's HTTP, on a database you built.
+
+Starts `datasette serve` on 127.0.0.1 in a copy of the configuration directory around DB, asks
+each canned query (default parameters), a footnote search, a faceted table page and a row page
+--runs times, and prints p50 and p95 in milliseconds.
+
+    python bench/bench_queries.py path/to/form4.db --runs 20
+"""
+
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+import httpx
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pages(db_path: Path) -> dict[str, str]:
+    queries = yaml.safe_load((REPO / "metadata.yml").read_text())["databases"]["form4"]["queries"]
+    import sqlite3
+
+    row_id = sqlite3.connect(db_path).execute("select id from nonderiv_transactions limit 1").fetchone()[0]
+    return {
+        **{name: f"/form4/{name}.json?_shape=array" for name in queries},
+        "footnote_search q=weighted average": "/form4/footnote_search.json?q=weighted+average&_shape=array",
+        "table page with a facet": "/form4/nonderiv_transactions.json?_facet=transaction_code",
+        "row page": f"/form4/nonderiv_transactions/{row_id}.json",
+    }
+
+
+@click.command()
+@click.argument("db", type=click.Path(exists=True, dir_okay=False))
+@click.option("--runs", default=20, show_default=True)
+def main(db, runs):
+    with tempfile.TemporaryDirectory(prefix="form4db-queries-") as site:
+        site = Path(site)
+        for name in ("metadata.yml", "settings.json", "plugins", "templates"):
+            source = REPO / name
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, site / name)
+        (site / "form4.db").symlink_to(Path(db).resolve())
+        subprocess.run([f"{sys.prefix}/bin/datasette", "inspect", "form4.db", "--inspect-file", "inspect-data.json"],
+                       cwd=site, check=True)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen([f"{sys.prefix}/bin/datasette", "serve", ".", "--port", str(port)], cwd=site,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    httpx.get(base + "/-/versions.json")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8}  status")
+            with httpx.Client(base_url=base, timeout=60) as client:
+                for name, path in pages(Path(db)).items():
+                    times, status = [], None
+                    for _ in range(runs):
+                        started = time.perf_counter()
+                        status = client.get(path).status_code
+                        times.append((time.perf_counter() - started) * 1000)
+                    times.sort()
+                    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+                    print(f"{name:40} {statistics.median(times):8.1f} {p95:8.1f}  {status}")
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
