@@ -32,6 +32,7 @@ def derive(conn: sqlite3.Connection) -> None:
         derive_amendments(conn)
         derive_quality_flags(conn)
         derive_insider_classes(conn)
+        derive_monthly_activity(conn)
         record_freshness(conn)
 
 
@@ -560,6 +561,35 @@ def classified(traded):
             months_by_year.setdefault(year, set()).add(month)
         for year in months_by_year:
             yield (f"{owner}_{issuer}_{year}", owner, issuer, year, *classify(months_by_year, year))
+
+
+# ---- monthly aggregates for the charts ---------------------------------------------------
+
+def derive_monthly_activity(conn: sqlite3.Connection) -> None:
+    """Open-market buying and selling per issuer and month (amendment-aware, joint filings once),
+    so that the chart screens read a small table instead of every trade."""
+    conn.execute("DELETE FROM monthly_activity")
+    conn.execute("""
+        INSERT INTO monthly_activity
+        SELECT f.issuer_cik || '_' || strftime('%Y-%m', t.transaction_date),
+               f.issuer_cik,
+               strftime('%Y-%m-01', t.transaction_date) AS month,
+               round(coalesce(sum(CASE WHEN t.transaction_code = 'P' THEN t.value_usd END), 0), 2),
+               round(coalesce(sum(CASE WHEN t.transaction_code = 'S' THEN t.value_usd END), 0), 2),
+               sum(t.transaction_code = 'P'),
+               sum(t.transaction_code = 'S'),
+               count(DISTINCT CASE WHEN t.transaction_code = 'P' THEN t.accession_number END),
+               count(DISTINCT CASE WHEN t.transaction_code = 'S' THEN t.accession_number END),
+               round(coalesce(sum(CASE WHEN t.transaction_code = 'S' AND t.is_10b5_1 = 1 THEN t.value_usd END), 0), 2),
+               round(coalesce(sum(CASE WHEN t.transaction_code = 'S' AND t.is_10b5_1 = 0 THEN t.value_usd END), 0), 2),
+               round(coalesce(sum(CASE WHEN t.transaction_code = 'S' AND t.is_10b5_1 IS NULL THEN t.value_usd END), 0), 2),
+               sum(t.transaction_code = 'S' AND t.is_10b5_1 = 1),
+               sum(t.transaction_code = 'S' AND t.is_10b5_1 = 0),
+               sum(t.transaction_code = 'S' AND t.is_10b5_1 IS NULL)
+        FROM nonderiv_transactions_amended t JOIN filings f ON f.accession_number = t.accession_number
+        WHERE t.is_open_market = 1 AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL
+        GROUP BY f.issuer_cik, month
+        ORDER BY f.issuer_cik, month""")
 
 
 # ---- what the home page says of the data --------------------------------------------------

@@ -235,6 +235,23 @@ CREATE TABLE IF NOT EXISTS insider_classes (
     class TEXT,
     prior_trade_months TEXT
 );
+CREATE TABLE IF NOT EXISTS monthly_activity (
+    id TEXT PRIMARY KEY,
+    issuer_cik INTEGER REFERENCES issuers(issuer_cik),
+    month TEXT,
+    buys_usd NUMERIC,
+    sells_usd NUMERIC,
+    buy_trades INTEGER,
+    sell_trades INTEGER,
+    buyers INTEGER,
+    sellers INTEGER,
+    plan_sales_usd NUMERIC,
+    discretionary_sales_usd NUMERIC,
+    unknown_sales_usd NUMERIC,
+    plan_sales INTEGER,
+    discretionary_sales INTEGER,
+    unknown_sales INTEGER
+);
 CREATE TABLE IF NOT EXISTS build_info (
     key TEXT PRIMARY KEY,
     value TEXT
@@ -251,6 +268,7 @@ INDEXES = {
         ["filing_date"],
         ["document_type"],
         ["schema_version"],
+        ["issuer_ticker_clean"],
     ],
     "issuers": [["issuer_name"], ["issuer_trading_symbol"], ["as_of_accession"]],
     "owners": [["owner_name"], ["as_of_accession"]],
@@ -260,6 +278,7 @@ INDEXES = {
         ["is_open_market", "transaction_date"],  # the open-market screens, newest first
         ["is_open_market", "transaction_code", "value_usd"],  # largest sales and purchases
         ["is_late"],
+        ["transaction_timeliness"],
     ],
     "nonderiv_holdings": [["accession_number"]],
     "deriv_transactions": [
@@ -271,6 +290,7 @@ INDEXES = {
     "signatures": [["accession_number"]],
     "amendments": [["original_accession"]],
     "insider_classes": [["owner_cik"], ["issuer_cik"]],
+    "monthly_activity": [["issuer_cik", "month"], ["month"]],
 }
 
 FULL_TEXT = {"footnotes": ["text"], "filings": ["remarks"]}
