@@ -276,7 +276,8 @@ INDEXES = {
     "nonderiv_transactions": [
         ["accession_number"], ["transaction_code"], ["transaction_date"], ["acquired_disposed"],
         ["is_open_market", "transaction_date"],  # the open-market screens, newest first
-        ["is_open_market", "transaction_code", "value_usd"],  # largest sales and purchases
+        ["transaction_code", "is_open_market", "transaction_date"],  # purchases or sales in a period
+        ["transaction_code", "transaction_date"],  # exercise and same-day sale
         ["is_late"],
         ["transaction_timeliness"],
     ],
