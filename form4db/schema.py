@@ -278,8 +278,6 @@ INDEXES = {
         ["is_open_market", "transaction_date"],  # the open-market screens, newest first
         ["transaction_code", "is_open_market", "transaction_date"],  # purchases or sales in a period
         ["transaction_code", "transaction_date"],  # exercise and same-day sale
-        ["is_late"],
-        ["transaction_timeliness"],
     ],
     "nonderiv_holdings": [["accession_number"]],
     "deriv_transactions": [
@@ -293,6 +291,15 @@ INDEXES = {
     "insider_classes": [["owner_cik"], ["issuer_cik"]],
     "monthly_activity": [["issuer_cik", "month"], ["month"]],
 }
+
+# Partial indexes for the few rows a screen looks for (late filings), which plain indexes on
+# a mostly-NULL column would not make the planner use.
+PARTIAL_INDEXES = """
+CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_late
+    ON nonderiv_transactions (filing_delay_bd) WHERE is_late = 1;
+CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_marked_late
+    ON nonderiv_transactions (transaction_date) WHERE transaction_timeliness = 'L';
+"""
 
 FULL_TEXT = {"footnotes": ["text"], "filings": ["remarks"]}
 
@@ -333,6 +340,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     for table, indexes in INDEXES.items():
         for columns in indexes:
             db[table].create_index(columns, if_not_exists=True)
+    db.conn.executescript(PARTIAL_INDEXES)
     for table, columns in FULL_TEXT.items():
         if not db[table].detect_fts():
             # No triggers: the loader indexes each batch in one statement (see Loader.index_text).
