@@ -388,18 +388,22 @@ def find_original(conn: sqlite3.Connection, amendment: tuple) -> tuple[str | Non
     equals the amendment's, then the latest period; confidence is shared among ties.
     """
     accession, issuer_cik, document_type, period, original_date = amendment
+    if original_date is None:
+        return None, "unmatched", None, 0
     owners = owner_set(conn, accession)
     candidates = []
     for other, other_period, filing_date in conn.execute(
-            "SELECT accession_number, period_of_report, filing_date FROM filings "
-            "WHERE issuer_cik IS ? AND accession_number != ? AND substr(document_type, 1, 1) = ?",
-            [issuer_cik, accession, document_type[0]]):
-        if owner_set(conn, other) != owners or original_date is None:
+            """SELECT accession_number, period_of_report, filing_date FROM filings
+            WHERE issuer_cik IS :issuer AND accession_number != :accession
+              AND substr(document_type, 1, 1) = :form
+              AND (filing_date = :original OR (filing_date IS NULL AND period_of_report <= :original
+                                               AND period_of_report >= date(:original, '-366 days')))""",
+            {"issuer": issuer_cik, "accession": accession, "form": document_type[0], "original": original_date}):
+        if owner_set(conn, other) != owners:
             continue
         if filing_date == original_date:
             candidates.append((2, other_period == period, other_period or "", other))
-        elif filing_date is None and other_period and other_period <= original_date \
-                and date.fromisoformat(original_date) - date.fromisoformat(other_period) <= timedelta(days=366):
+        else:
             candidates.append((1, other_period == period, other_period, other))
     if not candidates:
         return None, "unmatched", None, 0
