@@ -33,6 +33,13 @@ bench: install
 bench-queries db="form4.db": install
     {{bin}}/python bench/bench_queries.py {{db}} --runs 20
 
+# Screens at scale: generate synthetic filings, build them, time every screen (1,000,000: ~25 min)
+bench-scale filings="1000000": install
+    rm -rf bench/out/synthetic bench/out/synthetic.db
+    {{bin}}/python bench/generate.py bench/out/synthetic --filings {{filings}}
+    {{bin}}/form4db build bench/out/synthetic --db bench/out/synthetic.db
+    {{bin}}/python bench/bench_queries.py bench/out/synthetic.db --runs 20
+
 # Remove built databases
 clean:
     rm -f form4.db form4.db-wal form4.db-shm inspect-data.json
