@@ -33,6 +33,8 @@ def derive(conn: sqlite3.Connection) -> None:
         derive_quality_flags(conn)
         derive_insider_classes(conn)
         derive_monthly_activity(conn)
+        derive_cluster_windows(conn)
+        derive_exercise_sales(conn)
         record_freshness(conn)
 
 
@@ -594,6 +596,72 @@ def derive_monthly_activity(conn: sqlite3.Connection) -> None:
         WHERE t.is_open_market = 1 AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL
         GROUP BY f.issuer_cik, month
         ORDER BY f.issuer_cik, month""")
+
+
+# ---- cluster buys and exercises with sales, precomputed for their screens ----------------
+
+CLUSTER_WINDOWS = (7, 14, 30, 60, 90)  # the window lengths, in days, the cluster screen offers
+
+
+def derive_cluster_windows(conn: sqlite3.Connection) -> None:
+    """For each issuer, window length and day with an open-market purchase: the distinct insiders
+    (a joint filing is its first-listed owner), purchases and dollars of the window ending that day.
+    A sliding window over each issuer's purchases in date order: linear, however busy the issuer."""
+    conn.execute("DELETE FROM cluster_windows")
+    buys = conn.execute("""
+        SELECT f.issuer_cik, t.transaction_date, o.owner_cik, o.owner_name, t.value_usd
+        FROM nonderiv_transactions_amended t
+        JOIN filings f ON f.accession_number = t.accession_number
+        JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
+        WHERE t.is_open_market = 1 AND t.transaction_code = 'P' AND t.acquired_disposed = 'A'
+          AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL AND o.owner_cik IS NOT NULL
+        ORDER BY f.issuer_cik, t.transaction_date""")
+    conn.executemany("INSERT INTO cluster_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (row for issuer, issuer_buys in groupby(buys, key=itemgetter(0))
+                      for row in windows_of(issuer, list(issuer_buys))))
+
+
+def windows_of(issuer: int, buys: list[tuple]):
+    """cluster_windows rows for one issuer's purchases (sorted by day)."""
+    for window in CLUSTER_WINDOWS:
+        start = 0
+        for end, (_, day, *_rest) in enumerate(buys):
+            if end + 1 < len(buys) and buys[end + 1][1] == day:
+                continue  # the window ends after the day's last purchase
+            earliest = (date.fromisoformat(day) - timedelta(days=window)).isoformat()
+            while buys[start][1] < earliest:
+                start += 1
+            inside = buys[start:end + 1]
+            names = {owner: name for _, _, owner, name, _ in inside}
+            values = [value for *_, value in inside if value is not None]
+            yield (f"{issuer}_{window}_{day}", issuer, window, inside[0][1], day, len(names),
+                   "; ".join(sorted(names.values())), len(inside), round(sum(values), 2) if values else None)
+
+
+def derive_exercise_sales(conn: sqlite3.Connection) -> None:
+    """Per filing and day: options exercised (M, X, O in Table II) and shares sold (S in Table I)
+    on the same day, with shares withheld for tax (F) and what the insider kept."""
+    conn.execute("DELETE FROM exercise_sales")
+    conn.execute("""
+        INSERT INTO exercise_sales
+        WITH exercised AS (
+            SELECT accession_number, transaction_date, sum(shares) AS shares FROM deriv_transactions
+            WHERE transaction_code IN ('M', 'X', 'O') AND superseded_by IS NULL AND transaction_date IS NOT NULL
+            GROUP BY accession_number, transaction_date),
+        sold AS (
+            SELECT accession_number, transaction_date,
+                   sum(CASE WHEN transaction_code = 'S' THEN shares END) AS shares,
+                   sum(CASE WHEN transaction_code = 'F' THEN shares END) AS withheld,
+                   round(sum(CASE WHEN transaction_code = 'S' THEN value_usd END), 2) AS value_usd,
+                   max(CASE WHEN transaction_code = 'S' THEN is_10b5_1 END) AS is_10b5_1
+            FROM nonderiv_transactions_amended WHERE transaction_code IN ('S', 'F')
+            GROUP BY accession_number, transaction_date)
+        SELECT e.accession_number || '_' || e.transaction_date, e.accession_number, e.transaction_date,
+               e.shares, s.shares, coalesce(s.withheld, 0), e.shares - s.shares - coalesce(s.withheld, 0),
+               s.value_usd, s.is_10b5_1
+        FROM exercised e JOIN sold s USING (accession_number, transaction_date)
+        WHERE s.shares IS NOT NULL
+        ORDER BY e.accession_number, e.transaction_date""")
 
 
 # ---- what the home page says of the data --------------------------------------------------

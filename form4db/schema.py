@@ -252,6 +252,28 @@ CREATE TABLE IF NOT EXISTS monthly_activity (
     discretionary_sales INTEGER,
     unknown_sales INTEGER
 );
+CREATE TABLE IF NOT EXISTS cluster_windows (
+    id TEXT PRIMARY KEY,
+    issuer_cik INTEGER REFERENCES issuers(issuer_cik),
+    window_days INTEGER,
+    first_buy TEXT,
+    last_buy TEXT,
+    insiders INTEGER,
+    insider_names TEXT,
+    purchases INTEGER,
+    total_usd NUMERIC
+);
+CREATE TABLE IF NOT EXISTS exercise_sales (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    transaction_date TEXT,
+    exercised NUMERIC,
+    sold NUMERIC,
+    withheld NUMERIC,
+    kept NUMERIC,
+    sold_usd NUMERIC,
+    is_10b5_1 INTEGER
+);
 CREATE TABLE IF NOT EXISTS build_info (
     key TEXT PRIMARY KEY,
     value TEXT
@@ -290,6 +312,8 @@ INDEXES = {
     "amendments": [["original_accession"]],
     "insider_classes": [["owner_cik"], ["issuer_cik"]],
     "monthly_activity": [["issuer_cik", "month"], ["month"]],
+    "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
+    "exercise_sales": [["accession_number"], ["transaction_date"]],
 }
 
 # Partial indexes for the few rows a screen looks for (late filings), which plain indexes on
