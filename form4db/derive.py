@@ -376,8 +376,9 @@ def derive_price_ranges(conn: sqlite3.Connection) -> None:
 # ---- amendments --------------------------------------------------------------------------
 
 def owner_set(conn: sqlite3.Connection, accession: str) -> tuple:
-    return tuple(sorted(cik for (cik,) in conn.execute(
-        "SELECT owner_cik FROM filing_owners WHERE accession_number = ?", [accession])))
+    """The filing's owner CIKs, sorted (an owner without a CIK sorts as 'None')."""
+    return tuple(sorted((cik for (cik,) in conn.execute(
+        "SELECT owner_cik FROM filing_owners WHERE accession_number = ?", [accession])), key=str))
 
 
 def find_original(conn: sqlite3.Connection, amendment: tuple) -> tuple[str | None, str, float | None, int]:
@@ -398,9 +399,11 @@ def find_original(conn: sqlite3.Connection, amendment: tuple) -> tuple[str | Non
             """SELECT accession_number, period_of_report, filing_date FROM filings
             WHERE issuer_cik IS :issuer AND accession_number != :accession
               AND substr(document_type, 1, 1) = :form
+              AND accession_number IN (SELECT accession_number FROM filing_owners WHERE owner_cik IS :owner)
               AND (filing_date = :original OR (filing_date IS NULL AND period_of_report <= :original
                                                AND period_of_report >= date(:original, '-366 days')))""",
-            {"issuer": issuer_cik, "accession": accession, "form": document_type[0], "original": original_date}):
+            {"issuer": issuer_cik, "accession": accession, "form": document_type[0], "original": original_date,
+             "owner": owners[0] if owners else None}):
         if owner_set(conn, other) != owners:
             continue
         if filing_date == original_date:
