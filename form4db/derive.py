@@ -397,9 +397,9 @@ def find_original(conn: sqlite3.Connection, amendment: tuple) -> tuple[str | Non
     candidates = []
     for other, other_period, filing_date in conn.execute(
             """SELECT accession_number, period_of_report, filing_date FROM filings
-            WHERE issuer_cik IS :issuer AND accession_number != :accession
+            WHERE issuer_cik = :issuer AND accession_number != :accession
               AND substr(document_type, 1, 1) = :form
-              AND accession_number IN (SELECT accession_number FROM filing_owners WHERE owner_cik IS :owner)
+              AND accession_number IN (SELECT accession_number FROM filing_owners WHERE owner_cik = :owner)
               AND (filing_date = :original OR (filing_date IS NULL AND period_of_report <= :original
                                                AND period_of_report >= date(:original, '-366 days')))""",
             {"issuer": issuer_cik, "accession": accession, "form": document_type[0], "original": original_date,
