@@ -375,10 +375,8 @@ def derive_price_ranges(conn: sqlite3.Connection) -> None:
 
 # ---- amendments --------------------------------------------------------------------------
 
-def owner_set(conn: sqlite3.Connection, accession: str) -> tuple:
-    """The filing's owner CIKs, sorted (an owner without a CIK sorts as 'None')."""
-    return tuple(sorted((cik for (cik,) in conn.execute(
-        "SELECT owner_cik FROM filing_owners WHERE accession_number = ?", [accession])), key=str))
+OWNER_SET = "(SELECT group_concat(owner_cik) FROM (SELECT owner_cik FROM filing_owners o " \
+            "WHERE o.accession_number = {} ORDER BY owner_cik))"
 
 
 def find_original(conn: sqlite3.Connection, amendment: tuple) -> tuple[str | None, str, float | None, int]:
@@ -393,18 +391,19 @@ def find_original(conn: sqlite3.Connection, amendment: tuple) -> tuple[str | Non
     accession, issuer_cik, document_type, period, original_date = amendment
     if original_date is None:
         return None, "unmatched", None, 0
-    owners = owner_set(conn, accession)
+    owners = conn.execute(f"SELECT {OWNER_SET.format('?')}", [accession]).fetchone()[0]
     candidates = []
-    for other, other_period, filing_date in conn.execute(
-            """SELECT accession_number, period_of_report, filing_date FROM filings
+    for other, other_period, filing_date, other_owners in conn.execute(
+            f"""SELECT accession_number, period_of_report, filing_date, {OWNER_SET.format('f.accession_number')}
+            FROM filings f
             WHERE issuer_cik = :issuer AND accession_number != :accession
               AND substr(document_type, 1, 1) = :form
               AND accession_number IN (SELECT accession_number FROM filing_owners WHERE owner_cik = :owner)
               AND (filing_date = :original OR (filing_date IS NULL AND period_of_report <= :original
                                                AND period_of_report >= date(:original, '-366 days')))""",
             {"issuer": issuer_cik, "accession": accession, "form": document_type[0], "original": original_date,
-             "owner": owners[0] if owners else None}):
-        if owner_set(conn, other) != owners:
+             "owner": int(owners.split(",")[0]) if owners else None}):
+        if other_owners != owners:
             continue
         if filing_date == original_date:
             candidates.append((2, other_period == period, other_period or "", other))
