@@ -394,13 +394,13 @@ def find_original(conn: sqlite3.Connection, amendment: tuple) -> tuple[str | Non
     owners = conn.execute(f"SELECT {OWNER_SET.format('?')}", [accession]).fetchone()[0]
     candidates = []
     for other, other_period, filing_date, other_owners in conn.execute(
-            f"""SELECT accession_number, period_of_report, filing_date, {OWNER_SET.format('f.accession_number')}
-            FROM filings f
-            WHERE issuer_cik = :issuer AND accession_number != :accession
-              AND substr(document_type, 1, 1) = :form
-              AND accession_number IN (SELECT accession_number FROM filing_owners WHERE owner_cik = :owner)
-              AND (filing_date = :original OR (filing_date IS NULL AND period_of_report <= :original
-                                               AND period_of_report >= date(:original, '-366 days')))""",
+            # CROSS JOIN makes SQLite start from the owner's few filings, not the issuer's many.
+            f"""SELECT f.accession_number, f.period_of_report, f.filing_date, {OWNER_SET.format('f.accession_number')}
+            FROM filing_owners o CROSS JOIN filings f ON f.accession_number = o.accession_number
+            WHERE o.owner_cik = :owner AND f.issuer_cik = :issuer AND f.accession_number != :accession
+              AND substr(f.document_type, 1, 1) = :form
+              AND (f.filing_date = :original OR (f.filing_date IS NULL AND f.period_of_report <= :original
+                                                 AND f.period_of_report >= date(:original, '-366 days')))""",
             {"issuer": issuer_cik, "accession": accession, "form": document_type[0], "original": original_date,
              "owner": int(owners.split(",")[0]) if owners else None}):
         if other_owners != owners:
