@@ -127,12 +127,19 @@ def calendar_rows():
         day += timedelta(days=1)
 
 
-def business_days_between(start: str, end: str, conn: sqlite3.Connection) -> int | None:
-    """Business days from ``start`` to ``end`` on the calendar table (a Saturday trade filed Tuesday: 2)."""
-    found = conn.execute(
-        "SELECT (SELECT business_day_seq FROM calendar WHERE day = ?)"
-        " - (SELECT business_day_seq FROM calendar WHERE day = ?)", [end, start]).fetchone()
-    return found[0]
+@lru_cache(maxsize=1)
+def business_day_numbers() -> dict[str, int]:
+    """day -> business_day_seq, the same numbers as the calendar table."""
+    return {day: seq for day, _, seq, _ in calendar_rows()}
+
+
+def business_days(start: str | None, end: str | None) -> int | None:
+    """Business days from ``start`` to ``end`` (ISO dates) on the SEC's calendar; a Saturday trade
+    filed Tuesday is 2. None outside the calendar's years. The site offers it as a SQL function."""
+    numbers = business_day_numbers()
+    if start not in numbers or end not in numbers:
+        return None
+    return numbers[end] - numbers[start]
 
 
 def fill_calendar(conn: sqlite3.Connection) -> None:

@@ -6,7 +6,7 @@ import re
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from form4db.derive import calendar_rows
+from form4db.derive import business_days
 from form4db.schema import TRANSACTION_CODES
 
 ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}")
@@ -51,16 +51,6 @@ def filing_link(accession: str, row, database: str, datasette):
             own, escape(accession), EDGAR_FILING.format(int(cik), accession.replace("-", ""), accession)))
 
     return inner
-
-
-BUSINESS_DAY_SEQ = {day: seq for day, _, seq, _ in calendar_rows()}
-
-
-def business_days(start: str | None, end: str | None) -> int | None:
-    """Business days from start to end (ISO dates) on the SEC's calendar; a Saturday trade filed Tuesday is 2."""
-    if start not in BUSINESS_DAY_SEQ or end not in BUSINESS_DAY_SEQ:
-        return None
-    return BUSINESS_DAY_SEQ[end] - BUSINESS_DAY_SEQ[start]
 
 
 @hookimpl

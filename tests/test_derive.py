@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from form4db.build import build
 from form4db.cli import cli
-from form4db.derive import (business_days_between, classify, clean_ticker, derive, federal_holidays,
+from form4db.derive import (business_days, classify, clean_ticker, derive, federal_holidays,
                             is_common_stock, price_ranges, read_10b5_1)
 
 from .conftest import CORPUS, rows
@@ -63,17 +63,18 @@ def test_a_joint_filing_counts_once_in_dollar_sums(corpus_db):
 # ---- filing delays ----------------------------------------------------------------------------
 
 def test_business_day_calendar(corpus_db):
-    conn = corpus_db.conn
     assert set(federal_holidays(2024)) == {
         date(2024, 1, 1), date(2024, 1, 15), date(2024, 2, 19), date(2024, 5, 27), date(2024, 6, 19),
         date(2024, 7, 4), date(2024, 9, 2), date(2024, 10, 14), date(2024, 11, 11), date(2024, 11, 28),
         date(2024, 12, 25)}
     assert date(2021, 12, 31) in federal_holidays(2021)  # New Year's Day 2022 fell on a Saturday
     assert date(2022, 6, 20) in federal_holidays(2022)  # Juneteenth on a Sunday
-    assert business_days_between("2024-05-24", "2024-05-29", conn) == 2  # Friday, over Memorial Day
-    assert business_days_between("2024-05-24", "2024-05-30", conn) == 3
-    assert business_days_between("2025-03-15", "2025-03-18", conn) == 2  # a Saturday trade, filed Tuesday
-    assert business_days_between("2025-01-08", "2025-01-10", conn) == 1  # 9 January 2025: day of mourning
+    assert business_days("2024-05-24", "2024-05-29") == 2  # Friday, over Memorial Day
+    assert business_days("2024-05-24", "2024-05-30") == 3
+    assert business_days("2025-03-15", "2025-03-18") == 2  # a Saturday trade, filed Tuesday
+    assert business_days("2025-01-08", "2025-01-10") == 1  # 9 January 2025: day of mourning
+    assert corpus_db.execute("select business_day_seq from calendar where day = '2024-05-29'").fetchone()[0] \
+        - corpus_db.execute("select business_day_seq from calendar where day = '2024-05-24'").fetchone()[0] == 2
 
 
 def submission(name: str) -> tuple[str, str]:
