@@ -211,8 +211,7 @@ class Loader:
         self.conn.execute("ANALYZE")
 
     def close(self) -> None:
-        """Leave one self-contained file with every index, ready to publish or serve."""
-        self.build_indexes()
+        """Leave one self-contained file, ready to publish or serve (after build_indexes)."""
         self.conn.execute("PRAGMA optimize")
         if not self.is_new:
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
