@@ -685,6 +685,5 @@ def record_freshness(conn: sqlite3.Connection) -> None:
                                       " + (SELECT count(*) FROM deriv_transactions)").fetchone()[0]),
         ("issuers", conn.execute("SELECT count(*) FROM issuers").fetchone()[0]),
         ("owners", conn.execute("SELECT count(*) FROM owners").fetchone()[0]),
-        ("newest_filing", conn.execute("SELECT coalesce(max(filing_date), max(period_of_report)) FROM filings")
-         .fetchone()[0]),
+        ("newest_filing", conn.execute("SELECT day FROM as_of").fetchone()[0]),
     ])

@@ -278,6 +278,8 @@ CREATE TABLE IF NOT EXISTS build_info (
     key TEXT PRIMARY KEY,
     value TEXT
 );
+CREATE VIEW IF NOT EXISTS as_of AS
+    SELECT coalesce((SELECT max(filing_date) FROM filings), (SELECT max(period_of_report) FROM filings)) AS day;
 CREATE VIEW IF NOT EXISTS nonderiv_transactions_amended AS
     SELECT * FROM nonderiv_transactions WHERE superseded_by IS NULL;
 """
