@@ -27,7 +27,7 @@ test: install
 
 # Build benchmark: the corpus replicated to 5,000 and 20,000 filings
 bench: install
-    {{bin}}/python bench/bench_build.py --files 5000 --files 20000 --runs 3
+    {{bin}}/python bench/bench_build.py --files 5000 --files 20000 --runs 3 --jobs 0 --jobs 1 --jobs 2
 
 # Latency of every screen through Datasette's HTTP on a built database: just bench-queries form4.db
 bench-queries db="form4.db": install

@@ -1,14 +1,19 @@
 """`form4db build`: find filing files, read each with its reader, load them in batches, derive."""
 
+import collections
+import itertools
+import multiprocessing
 import os
 import sqlite3
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .derive import derive
-from .loader import Loader
+from .loader import Batch, Loader
 from .model import Filing, ReadError
 from .readers.ownership_xml import read_ownership_xml
 
@@ -70,7 +75,8 @@ def find_files(paths: Iterable[str]) -> Iterator[tuple[Path, str]]:
 def read_file(path: Path, source_path: str) -> Filing:
     """Read one file with the reader for its format; raise ReadError saying why it cannot be."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb", buffering=0) as file:  # unbuffered: one read of the whole file
+            data = file.read()
     except OSError as error:
         raise ReadError(f"cannot read file: {error.strerror or error}") from None
     try:
@@ -81,29 +87,40 @@ def read_file(path: Path, source_path: str) -> Filing:
         raise ReadError(f"reader failed: {type(error).__name__}: {error}") from error
 
 
+def read_batch(files: list[tuple[Path, str]]) -> Batch:
+    """Read files into a batch of table rows; a file that cannot be read becomes an error in it.
+
+    Runs in a worker process with --jobs: it touches no database.
+    """
+    batch = Batch()
+    for path, source_path in files:
+        try:
+            batch.add(read_file(path, source_path))
+        except ReadError as error:
+            batch.add_error(source_path, str(error))
+    return batch
+
+
 def build(
     paths: Iterable[str],
     db_path: str,
     on_error: Callable[[str, str], None] = lambda path, reason: None,
-    progress: Callable[[Iterable], Iterator] = iter,
+    on_progress: Callable[[int], None] = lambda files: None,
+    jobs: int = 0,
 ) -> BuildReport:
-    """Load every filing under ``paths`` into ``db_path``; bad files become build_errors rows."""
+    """Load every filing under ``paths`` into ``db_path``; bad files become build_errors rows.
+
+    With ``jobs`` > 0, that many worker processes read the files while this one writes.
+    """
     started = time.perf_counter()
     report = BuildReport()
     loader = Loader(db_path)
-    batch, errors = [], []
     try:
-        for path, source_path in progress(find_files(paths)):
-            report.files += 1
-            try:
-                batch.append(read_file(path, source_path))
-            except ReadError as error:
-                errors.append((source_path, str(error), None))
-                on_error(source_path, str(error))
-            if len(batch) + len(errors) >= BATCH_SIZE:
-                report.add(load(loader, batch, errors, on_error))
-                batch, errors = [], []
-        report.add(load(loader, batch, errors, on_error))
+        with reading(jobs) as read_batches:
+            for batch in read_batches(batched(find_files(paths), BATCH_SIZE)):
+                report.files += len(batch)
+                report.add(load(loader, batch, on_error))
+                on_progress(len(batch))
         loader.build_indexes()
         derive_started = time.perf_counter()
         derive(loader.conn)
@@ -116,23 +133,55 @@ def build(
     return report
 
 
-def load(loader: Loader, batch: list[Filing], errors: list, on_error) -> tuple[dict, int, list]:
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+@contextmanager
+def reading(jobs: int):
+    """A function from batches of files to read batches, in order: here, or on ``jobs`` workers.
+
+    Workers run a few batches ahead of the writer and no further, so memory stays flat.
+    """
+    if jobs <= 0:
+        yield lambda file_batches: map(read_batch, file_batches)
+        return
+    # Forked workers need no `if __name__ == "__main__"` guard in the program that calls
+    # build(); they never touch the database connection they inherit.
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with context.Pool(jobs) as pool:
+
+        def read_ahead(file_batches):
+            pending = collections.deque()
+            for files in file_batches:
+                pending.append(pool.apply_async(read_batch, (files,)))
+                if len(pending) > 2 * jobs:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
+
+        yield read_ahead
+
+
+def load(loader: Loader, batch: Batch, on_error) -> tuple[dict, int, list]:
     """Load a batch; if the database refuses it, load filing by filing so one bad one loses no neighbour.
 
     Returns the outcome per accession, the rows loaded and the (path, reason) of every error.
     """
     try:
-        outcomes = loader.load_batch(batch, errors)
+        outcomes = loader.load_batch(batch)
     except sqlite3.DatabaseError:
         outcomes = {}
-        for filing in batch:
+        for single in batch.split():
             try:
-                outcomes.update(loader.load_batch([filing]))
+                outcomes.update(loader.load_batch(single))
             except sqlite3.DatabaseError as error:
-                reason = f"database refused the filing: {error}"
-                errors.append((filing.source_path, reason, filing.content_sha256))
-                on_error(filing.source_path, reason)
-        loader.load_batch([], errors)
-    row_counts = {filing.accession_number: filing.row_count for filing in batch}
-    rows = sum(row_counts[a] for a, outcome in outcomes.items() if outcome != "unchanged")
-    return outcomes, rows, [(path, reason) for path, reason, _ in errors]
+                sha256, source_path, _ = single.filings.popitem()[1]
+                batch.add_error(source_path, f"database refused the filing: {error}", sha256)
+        loader.load_batch(Batch(errors=batch.errors))
+    for source_path, reason, _ in batch.errors:
+        on_error(source_path, reason)
+    rows = sum(batch.filings[a][2] for a, outcome in outcomes.items() if outcome != "unchanged")
+    return outcomes, rows, [(path, reason) for path, reason, _ in batch.errors]

@@ -3,6 +3,8 @@
 import sqlite3
 import sys
 import time
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 import click
 import sqlite_utils
@@ -23,7 +25,9 @@ def cli():
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--db", "db_path", default="form4.db", show_default=True, help="SQLite database to create or update.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if any file could not be loaded.")
-def build(paths, db_path, strict):
+@click.option("--jobs", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Worker processes that read files while this one writes (0: read here too).")
+def build(paths, db_path, strict, jobs):
     """Load ownership XML files (or folders of them, read recursively) into the database.
 
     Re-running is safe: filings already loaded with the same content are left alone, new ones
@@ -34,13 +38,8 @@ def build(paths, db_path, strict):
     def warn(path, reason):
         click.echo(f"warning: {path}: {reason}", err=True)
 
-    def progress(files):
-        if not sys.stderr.isatty():
-            return files
-        total = sum(1 for _ in find_files(paths))  # a quick first pass, for the bar's length
-        return _closing(click.progressbar(files, length=total, label="Loading", file=sys.stderr, show_pos=True))
-
-    report = build_database(paths, db_path, on_error=warn, progress=progress)
+    with progress_bar(paths) as bar:
+        report = build_database(paths, db_path, on_error=warn, on_progress=bar.update, jobs=jobs)
     click.echo(report.summary())
     if strict and report.errors:
         sys.exit(1)
@@ -59,6 +58,12 @@ def derive(db_path):
     click.echo(f"derived facts recomputed in {time.perf_counter() - started:.1f}s")
 
 
-def _closing(bar):
-    with bar:
-        yield from bar
+@contextmanager
+def progress_bar(paths):
+    """A progress bar on a terminal (counting the files first, quickly), nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield SimpleNamespace(update=lambda files: None)
+        return
+    total = sum(1 for _ in find_files(paths))
+    with click.progressbar(length=total, label="Loading", file=sys.stderr, show_pos=True) as bar:
+        yield bar

@@ -8,18 +8,126 @@ accession number and document order, so they are the same on every rebuild.
 import json
 import os
 import sqlite3
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
 
 from .model import ROW_TABLES, Filing
-from .schema import FULL_TEXT, ROW_ID_CODES, ensure_schema, table_columns
+from .schema import FULL_TEXT, ROW_ID_CODES, TABLES, ensure_schema
 
 CHILD_TABLES = ("filing_owners", *ROW_TABLES, "footnotes", "footnote_refs", "signatures")
 
 
+def loaded_columns() -> dict[str, list[str]]:
+    """The columns each table takes from filings, in table order (derived columns are not among
+    them: derive fills those, and binding NULL for them costs more than the rest of the row)."""
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(TABLES)
+    return {
+        table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        for table in ("filings", *CHILD_TABLES)
+    }
+
+
+LOADED_COLUMNS = loaded_columns()
+# Child rows start with (id, accession_number); the rest is read from a record by column name.
+VALUE_COLUMNS = {table: columns[2:] for table, columns in LOADED_COLUMNS.items()}
+INSERTS = {
+    table: "INSERT INTO {} ({}) VALUES ({})".format(table, ", ".join(columns), ", ".join("?" * len(columns)))
+    for table, columns in LOADED_COLUMNS.items()
+}
+
+
+@dataclass
+class Batch:
+    """Filings turned into table rows, ready to load in one transaction.
+
+    Plain tuples and strings, so a batch read in a worker process travels cheaply to the writer.
+    """
+
+    filings: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # accession -> (sha256, path, rows)
+    rows: dict[str, list[tuple]] = field(default_factory=lambda: {t: [] for t in LOADED_COLUMNS})
+    errors: list[tuple[str, str, str | None]] = field(default_factory=list)  # (path, reason, sha256)
+    loaded_paths: list[str] = field(default_factory=list)  # files read without error
+
+    def __len__(self) -> int:
+        return len(self.loaded_paths) + len(self.errors)
+
+    def add(self, filing: Filing) -> None:
+        if filing.accession_number in self.filings:  # the same filing twice: the last file wins
+            self.rows = self.without({filing.accession_number})
+        self.filings[filing.accession_number] = (filing.content_sha256, filing.source_path, filing.row_count)
+        self.loaded_paths.append(filing.source_path)
+        add_rows(filing, self.rows)
+
+    def add_error(self, source_path: str, reason: str, content_sha256: str | None = None) -> None:
+        self.errors.append((source_path, reason, content_sha256))
+
+    def without(self, accessions: set[str]) -> dict[str, list[tuple]]:
+        """The batch's rows except those of the given filings."""
+        return {
+            table: [row for row in rows if row[0 if table == "filings" else 1] not in accessions]
+            for table, rows in self.rows.items()
+        }
+
+    def split(self) -> list["Batch"]:
+        """One batch per filing (errors stay with none of them)."""
+        singles = []
+        for accession, details in self.filings.items():
+            single = Batch(filings={accession: details}, loaded_paths=[details[1]])
+            single.rows = self.without(set(self.filings) - {accession})
+            singles.append(single)
+        return singles
+
+
+def add_rows(filing: Filing, rows: dict[str, list]) -> None:
+    """Append the filing's rows, as tuples in column order, to ``rows`` (table -> list).
+
+    A column a record does not state is NULL.
+    """
+    accession = filing.accession_number
+
+    def add(table: str, row_id: str, values: dict) -> None:
+        rows[table].append((row_id, accession, *map(values.get, VALUE_COLUMNS[table])))
+
+    for owner in filing.owners:
+        add("filing_owners", f"{accession}_o{owner['owner_seq']}", owner)
+    for table in ROW_TABLES:
+        for row in filing.rows[table]:
+            add(table, row_id(accession, table, row["row_seq"]), row)
+    for footnote_id, text in filing.footnotes:
+        rows["footnotes"].append((f"{accession}_{footnote_id}", accession, footnote_id, text))
+    refs = rows["footnote_refs"]
+    for seq, (footnote_id, table, row_seq, field_name) in enumerate(filing.footnote_refs, start=1):
+        refs.append((
+            f"{accession}_r{seq}",
+            accession,
+            f"{accession}_{footnote_id}",
+            footnote_id,
+            table,
+            row_id(accession, table, row_seq) if table else None,
+            row_seq,
+            field_name,
+        ))
+    for signature in filing.signatures:
+        add("signatures", f"{accession}_s{signature['signature_seq']}", signature)
+    document = {
+        **filing.document,
+        **filing.issuer,
+        "accession_number": accession,
+        "accession_source": filing.accession_source,
+        "owner_count": len(filing.owners),
+        "source_format": filing.source_format,
+        "source_path": filing.source_path,
+        "content_sha256": filing.content_sha256,
+        "parse_warnings": json.dumps(filing.warnings) if filing.warnings else None,
+    }
+    rows["filings"].append(tuple(map(document.get, LOADED_COLUMNS["filings"])))
+
+
 class Loader:
-    """Writes filings and build errors into one database, a batch per transaction."""
+    """Writes batches of filings and build errors into one database, a batch per transaction."""
 
     def __init__(self, db_path: str):
         self.db_path = Path(db_path)
@@ -41,45 +149,32 @@ class Loader:
             ensure_schema(self.db)
             if self.is_new:
                 self.drop_secondary_indexes()
-        self.columns = {t: table_columns(self.db, t) for t in ("filings", *CHILD_TABLES)}
-        self.value_columns = {t: columns[2:] for t, columns in self.columns.items()}
-        self.inserts = {
-            table: "INSERT INTO {} ({}) VALUES ({})".format(
-                table, ", ".join(columns), ", ".join("?" * len(columns))
-            )
-            for table, columns in self.columns.items()
-        }
 
-    def load_batch(self, filings: list[Filing], errors=()) -> dict[str, str]:
-        """Load filings and record errors in one transaction.
+    def load_batch(self, batch: Batch) -> dict[str, str]:
+        """Load a batch's filings and record its errors in one transaction.
 
-        Returns accession -> new | replaced | unchanged. ``errors`` are (source_path, reason,
-        content_sha256) of files that could not be read.
+        Returns accession -> new | replaced | unchanged.
         """
-        latest = {filing.accession_number: filing for filing in filings}  # last file wins
-        stored = self.stored_hashes(list(latest))
-        outcome, pending = {}, {table: [] for table in self.columns}
-        for accession, filing in latest.items():
-            if stored.get(accession) == filing.content_sha256:
-                outcome[accession] = "unchanged"
-                continue
-            outcome[accession] = "replaced" if accession in stored else "new"
-            self.collect(filing, pending)
+        stored = self.stored_hashes(list(batch.filings))
+        outcome = {
+            accession: "unchanged" if stored.get(accession) == sha256 else "replaced" if accession in stored else "new"
+            for accession, (sha256, _, _) in batch.filings.items()
+        }
+        unchanged = {accession for accession, result in outcome.items() if result == "unchanged"}
+        rows = batch.without(unchanged) if unchanged else batch.rows
         with self.conn:
-            self.delete_filings([a for a, o in outcome.items() if o == "replaced"])
-            first_rowids = {table: self.next_rowid(table) for table in FULL_TEXT}
-            for table, rows in pending.items():
-                if rows:
-                    self.conn.executemany(self.inserts[table], rows)
+            self.delete_filings([accession for accession, result in outcome.items() if result == "replaced"])
+            first_rowids = {table: self.next_rowid(table) for table in ("filings", "filing_owners", "footnotes")}
+            for table, table_rows in rows.items():
+                if table_rows:
+                    self.conn.executemany(INSERTS[table], table_rows)
             for table, columns in FULL_TEXT.items():
                 self.index_text(table, columns, first_rowids[table])
-            self.upsert_dimensions(
-                [f for f in latest.values() if outcome[f.accession_number] != "unchanged"])
+            self.upsert_dimensions(first_rowids["filings"], first_rowids["filing_owners"])
             self.conn.executemany(
-                "DELETE FROM build_errors WHERE source_path = ?",
-                [(filing.source_path,) for filing in filings],
+                "DELETE FROM build_errors WHERE source_path = ?", [(path,) for path in batch.loaded_paths]
             )
-            self.conn.executemany("INSERT OR REPLACE INTO build_errors VALUES (?, ?, ?)", errors)
+            self.conn.executemany("INSERT OR REPLACE INTO build_errors VALUES (?, ?, ?)", batch.errors)
         return outcome
 
     def drop_secondary_indexes(self) -> None:
@@ -123,83 +218,30 @@ class Loader:
         for table in (*CHILD_TABLES, "filings"):
             self.conn.executemany(f"DELETE FROM {table} WHERE accession_number = ?", keys)
 
-    def collect(self, filing: Filing, pending: dict[str, list]) -> None:
-        """Append the filing's rows, as tuples in column order, to the pending inserts.
-
-        Child tables start with (id, accession_number); the rest is read from each record by
-        column name, so a column a record does not state is NULL.
-        """
-        accession = filing.accession_number
-
-        def add(table: str, row_id: str, values: dict) -> None:
-            pending[table].append((row_id, accession, *map(values.get, self.value_columns[table])))
-
-        for owner in filing.owners:
-            add("filing_owners", f"{accession}_o{owner['owner_seq']}", owner)
-        for table in ROW_TABLES:
-            for row in filing.rows[table]:
-                add(table, row_id(accession, table, row["row_seq"]), row)
-        for footnote_id, text in filing.footnotes:
-            add("footnotes", f"{accession}_{footnote_id}", {"footnote_id": footnote_id, "text": text})
-        refs = pending["footnote_refs"]
-        for seq, (footnote_id, table, row_seq, field_name) in enumerate(filing.footnote_refs, start=1):
-            refs.append((
-                f"{accession}_r{seq}",
-                accession,
-                f"{accession}_{footnote_id}",
-                footnote_id,
-                table,
-                row_id(accession, table, row_seq) if table else None,
-                row_seq,
-                field_name,
-            ))
-        for signature in filing.signatures:
-            add("signatures", f"{accession}_s{signature['signature_seq']}", signature)
-        document = {
-            **filing.document,
-            **filing.issuer,
-            "accession_number": accession,
-            "accession_source": filing.accession_source,
-            "owner_count": len(filing.owners),
-            "source_format": filing.source_format,
-            "source_path": filing.source_path,
-            "content_sha256": filing.content_sha256,
-            "parse_warnings": json.dumps(filing.warnings) if filing.warnings else None,
-        }
-        pending["filings"].append(tuple(map(document.get, self.columns["filings"])))
-
-    def upsert_dimensions(self, filings: list[Filing]) -> None:
-        """Keep each issuer and owner at the name of its most recent filing (by period, then accession)."""
-        issuers, owners = {}, {}
-        for filing in filings:
-            as_of = (filing.document.get("period_of_report") or "", filing.accession_number)
-            issuer = filing.issuer
-            if issuer.get("issuer_cik") is not None:
-                row = (issuer.get("issuer_name"), issuer.get("issuer_trading_symbol"), *as_of)
-                latest = issuers.get(issuer["issuer_cik"])
-                if latest is None or as_of >= latest[2:]:
-                    issuers[issuer["issuer_cik"]] = row
-            for owner in filing.owners:
-                if owner.get("owner_cik") is not None:
-                    latest = owners.get(owner["owner_cik"])
-                    if latest is None or as_of >= latest[1:]:
-                        owners[owner["owner_cik"]] = (owner.get("owner_name"), *as_of)
-        self.conn.executemany(
-            """INSERT INTO issuers VALUES (?, ?, ?, ?, ?)
+    def upsert_dimensions(self, first_filing: int, first_owner: int) -> None:
+        """Keep each issuer and owner at the name of its most recent filing (by period, then
+        accession), from the filings and filing owners inserted from the given rowids on."""
+        self.conn.execute(
+            """INSERT INTO issuers
+            SELECT issuer_cik, issuer_name, issuer_trading_symbol, coalesce(period_of_report, ''), accession_number
+            FROM filings WHERE rowid >= ? AND issuer_cik IS NOT NULL ORDER BY 4, 5
             ON CONFLICT (issuer_cik) DO UPDATE SET issuer_name = excluded.issuer_name,
                 issuer_trading_symbol = excluded.issuer_trading_symbol,
                 as_of_period = excluded.as_of_period, as_of_accession = excluded.as_of_accession
             WHERE (excluded.as_of_period, excluded.as_of_accession)
                 >= (issuers.as_of_period, issuers.as_of_accession)""",
-            [(cik, *row) for cik, row in issuers.items()],
+            [first_filing],
         )
-        self.conn.executemany(
-            """INSERT INTO owners VALUES (?, ?, ?, ?)
+        self.conn.execute(
+            """INSERT INTO owners
+            SELECT o.owner_cik, o.owner_name, coalesce(f.period_of_report, ''), f.accession_number
+            FROM filing_owners o JOIN filings f ON f.accession_number = o.accession_number
+            WHERE o.rowid >= ? AND o.owner_cik IS NOT NULL ORDER BY 3, 4
             ON CONFLICT (owner_cik) DO UPDATE SET owner_name = excluded.owner_name,
                 as_of_period = excluded.as_of_period, as_of_accession = excluded.as_of_accession
             WHERE (excluded.as_of_period, excluded.as_of_accession)
                 >= (owners.as_of_period, owners.as_of_accession)""",
-            [(cik, *row) for cik, row in owners.items()],
+            [first_owner],
         )
 
     def build_indexes(self) -> None:

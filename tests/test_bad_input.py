@@ -65,10 +65,11 @@ def make_folder(tmp_path):
     return folder, bad
 
 
-def test_bad_files_are_recorded_and_neighbours_load(tmp_path):
+@pytest.mark.parametrize("jobs", ["0", "2"])
+def test_bad_files_are_recorded_and_neighbours_load(tmp_path, jobs):
     folder, bad = make_folder(tmp_path)
     db_path = tmp_path / "form4.db"
-    result = CliRunner().invoke(cli, ["build", str(folder), "--db", str(db_path)])
+    result = CliRunner().invoke(cli, ["build", str(folder), "--db", str(db_path), "--jobs", jobs])
     assert result.exit_code == 0, result.output
     assert "11 files, 2 filings (2 new, 0 replaced, 0 unchanged)" in result.stdout
     assert f"{len(bad)} errors" in result.stdout

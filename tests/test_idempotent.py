@@ -52,6 +52,17 @@ def test_two_halves_equal_all_at_once(tmp_path, corpus_db_path):
     assert halves_dump == whole_dump
 
 
+def test_worker_processes_build_the_same_database(tmp_path, corpus_db_path, monkeypatch):
+    monkeypatch.setattr("form4db.build.BATCH_SIZE", 40)  # many batches in flight at once
+    db_path = tmp_path / "jobs.db"
+    report = build([str(CORPUS_XML)], str(db_path), jobs=2)
+    assert (report.files, report.new, report.rows) == (441, 441, 2983)
+    in_load_order = "select rowid, * from {} order by rowid"
+    for table in TABLES:  # the same rows with the same rowids: the load order is deterministic
+        assert (sqlite_utils.Database(db_path).execute(in_load_order.format(table)).fetchall()
+                == sqlite_utils.Database(corpus_db_path).execute(in_load_order.format(table)).fetchall())
+
+
 def test_a_changed_file_replaces_its_filing_whole(tmp_path):
     source = CORPUS_XML / "afrm_4_0001628280-24-030951.xml"
     folder = tmp_path / "in"

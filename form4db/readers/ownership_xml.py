@@ -35,6 +35,12 @@ def to_boolean(text: str) -> int | None:
 
 def to_date(text: str) -> str | None:
     """YYYY-MM-DD, also when xs:date adds a zone (2021-09-30-05:00 keeps 2021-09-30)."""
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":  # the common case, quickly
+        try:
+            date.fromisoformat(text)  # checks the digits and the calendar
+            return text
+        except ValueError:
+            return None
     match = DATE_WITH_OPTIONAL_ZONE.fullmatch(text)
     if not match:
         return None
@@ -219,11 +225,13 @@ def read_ownership_xml(data: bytes, source_path: str, file_name: str) -> Filing:
 
 def parse_safely(data: bytes) -> etree._Element:
     """Parse bytes as XML without DTDs or entities; the root must be ownershipDocument."""
-    data = data.lstrip()
+    if data[:1].isspace():  # libxml2 refuses space before the XML declaration
+        data = data.lstrip()
     if not data:
         raise ReadError("empty file")
-    # Ownership XML never has a DTD; one here can only serve entity tricks.
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    # Ownership XML never has a DTD; one here can only serve entity tricks. (Testing for "<!"
+    # first scans the file once, not twice, in the common case.)
+    if b"<!" in data and (b"<!DOCTYPE" in data or b"<!ENTITY" in data):
         raise ReadError("refused: the document declares a DTD or entities (never resolved)")
     try:
         root = etree.fromstring(data, PARSER)
@@ -299,15 +307,12 @@ class OwnershipDocumentReader:
             if tag in ROW_CONTAINERS:
                 self.read_row(element, fields, values, table)
             elif field is not None and tag not in BARE_ROW_FIELDS:
-                column, convert = field
-                for part in element:
+                for part in element:  # <value>text</value><footnoteId id="F1"/>...
                     part_tag = part.tag
                     if part_tag == "value":
-                        text = part.text
-                        if text and (text := text.strip()):
-                            values[column] = text if convert is None else self.typed(convert, text, tag)
+                        self.set(values, field, part.text, tag)
                     elif part_tag == "footnoteId":
-                        self.add_ref(part, table, values["row_seq"], column)
+                        self.add_ref(part, table, values["row_seq"], field[0])
                     elif isinstance(part_tag, str):
                         self.warn(f"unknown element <{part_tag}> in <{tag}> of {table} row {values['row_seq']} ignored")
                 if not len(element) and element.text and not element.text.isspace():
@@ -342,17 +347,15 @@ class OwnershipDocumentReader:
             self.filing.footnotes.append((footnote_id, text))
 
     def set(self, into: dict, field: tuple, raw: str | None, tag: str) -> None:
-        """Store an element's text under its column, typed; empty stays absent (NULL)."""
+        """Store an element's text under its column, typed; empty stays absent (NULL).
+
+        Unreadable text is stored as NULL with a warning that keeps it.
+        """
         if raw and (text := raw.strip()):
             column, convert = field
-            into[column] = text if convert is None else self.typed(convert, text, tag)
-
-    def typed(self, convert, text: str, tag: str):
-        """The converted value of non-empty text; None, with a warning keeping the text, if unreadable."""
-        value = convert(text)
-        if value is None:
-            self.warn(f"unreadable value in <{tag}>: {text!r}")
-        return value
+            value = into[column] = text if convert is None else convert(text)
+            if value is None:
+                self.warn(f"unreadable value in <{tag}>: {text!r}")
 
     def warn(self, message: str) -> None:
         self.filing.warnings.append(message)
