@@ -15,10 +15,11 @@ from typing import Callable, Iterable, Iterator
 from .derive import derive
 from .loader import Batch, Loader
 from .model import Filing, ReadError
+from .readers.full_submission import read_full_submission
 from .readers.ownership_xml import read_ownership_xml
 
 BATCH_SIZE = 500
-FILING_SUFFIXES = (".xml",)
+FILING_SUFFIXES = (".xml", ".txt", ".nc")
 
 
 @dataclass
@@ -80,7 +81,8 @@ def read_file(path: Path, source_path: str) -> Filing:
     except OSError as error:
         raise ReadError(f"cannot read file: {error.strerror or error}") from None
     try:
-        return read_ownership_xml(data, source_path, path.name)
+        reader = read_full_submission if path.suffix.lower() in (".txt", ".nc") else read_ownership_xml
+        return reader(data, source_path, path.name)
     except ReadError:
         raise
     except Exception as error:  # a reader bug must cost one file, not the build
@@ -178,7 +180,7 @@ def load(loader: Loader, batch: Batch, on_error) -> tuple[dict, int, list]:
             try:
                 outcomes.update(loader.load_batch(single))
             except sqlite3.DatabaseError as error:
-                sha256, source_path, _ = single.filings.popitem()[1]
+                sha256, source_path, _, _ = single.filings.popitem()[1]
                 batch.add_error(source_path, f"database refused the filing: {error}", sha256)
         loader.load_batch(Batch(errors=batch.errors))
     for source_path, reason, _ in batch.errors:

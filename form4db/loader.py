@@ -14,20 +14,19 @@ from pathlib import Path
 import sqlite_utils
 
 from .model import ROW_TABLES, Filing
-from .schema import FULL_TEXT, ROW_ID_CODES, TABLES, ensure_schema
+from .schema import FULL_TEXT, ROW_ID_CODES, base_columns, ensure_schema
 
-CHILD_TABLES = ("filing_owners", *ROW_TABLES, "footnotes", "footnote_refs", "signatures")
+CHILD_TABLES = ("filing_owners", *ROW_TABLES, "footnotes", "footnote_refs", "signatures", "filing_entities")
+# When one filing comes from several sources, the fuller one is kept: a full submission holds
+# the ownership XML and EDGAR's header besides.
+SOURCE_RANK = {"xml": 1, "full-submission": 2}
 
 
 def loaded_columns() -> dict[str, list[str]]:
     """The columns each table takes from filings, in table order (derived columns are not among
     them: derive fills those, and binding NULL for them costs more than the rest of the row)."""
-    conn = sqlite3.connect(":memory:")
-    conn.executescript(TABLES)
-    return {
-        table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-        for table in ("filings", *CHILD_TABLES)
-    }
+    columns = base_columns()
+    return {table: [name for name, _ in columns[table]] for table in ("filings", *CHILD_TABLES)}
 
 
 LOADED_COLUMNS = loaded_columns()
@@ -46,7 +45,7 @@ class Batch:
     Plain tuples and strings, so a batch read in a worker process travels cheaply to the writer.
     """
 
-    filings: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # accession -> (sha256, path, rows)
+    filings: dict[str, tuple[str, str, int, int]] = field(default_factory=dict)  # accession -> (sha256, path, rows, rank)
     rows: dict[str, list[tuple]] = field(default_factory=lambda: {t: [] for t in LOADED_COLUMNS})
     errors: list[tuple[str, str, str | None]] = field(default_factory=list)  # (path, reason, sha256)
     loaded_paths: list[str] = field(default_factory=list)  # files read without error
@@ -55,10 +54,14 @@ class Batch:
         return len(self.loaded_paths) + len(self.errors)
 
     def add(self, filing: Filing) -> None:
-        if filing.accession_number in self.filings:  # the same filing twice: the last file wins
-            self.rows = self.without({filing.accession_number})
-        self.filings[filing.accession_number] = (filing.content_sha256, filing.source_path, filing.row_count)
+        """Add a filing's rows; of the same filing twice, the fuller source (else the later file) wins."""
+        rank = SOURCE_RANK[filing.source_format]
         self.loaded_paths.append(filing.source_path)
+        if filing.accession_number in self.filings:
+            if self.filings[filing.accession_number][3] > rank:
+                return
+            self.rows = self.without({filing.accession_number})
+        self.filings[filing.accession_number] = (filing.content_sha256, filing.source_path, filing.row_count, rank)
         add_rows(filing, self.rows)
 
     def add_error(self, source_path: str, reason: str, content_sha256: str | None = None) -> None:
@@ -112,8 +115,11 @@ def add_rows(filing: Filing, rows: dict[str, list]) -> None:
         ))
     for signature in filing.signatures:
         add("signatures", f"{accession}_s{signature['signature_seq']}", signature)
+    for entity in filing.entities:
+        add("filing_entities", f"{accession}_e{entity['entity_seq']}", entity)
     document = {
         **filing.document,
+        **filing.header,
         **filing.issuer,
         "accession_number": accession,
         "accession_source": filing.accession_source,
@@ -155,11 +161,9 @@ class Loader:
 
         Returns accession -> new | replaced | unchanged.
         """
-        stored = self.stored_hashes(list(batch.filings))
-        outcome = {
-            accession: "unchanged" if stored.get(accession) == sha256 else "replaced" if accession in stored else "new"
-            for accession, (sha256, _, _) in batch.filings.items()
-        }
+        stored = self.stored_versions(list(batch.filings))
+        outcome = {accession: compare(stored.get(accession), sha256, rank)
+                   for accession, (sha256, _, _, rank) in batch.filings.items()}
         unchanged = {accession for accession, result in outcome.items() if result == "unchanged"}
         rows = batch.without(unchanged) if unchanged else batch.rows
         with self.conn:
@@ -184,12 +188,14 @@ class Loader:
         ).fetchall():
             self.conn.execute(f"DROP INDEX [{name}]")
 
-    def stored_hashes(self, accessions: list[str]) -> dict[str, str]:
+    def stored_versions(self, accessions: list[str]) -> dict[str, tuple[str, int]]:
+        """accession -> (content_sha256, source rank) of the filings already stored."""
         found = {}
         for start in range(0, len(accessions), 500):
             chunk = accessions[start : start + 500]
-            sql = "SELECT accession_number, content_sha256 FROM filings WHERE accession_number IN ({})"
-            found.update(self.conn.execute(sql.format(", ".join("?" * len(chunk))), chunk))
+            sql = "SELECT accession_number, content_sha256, source_format FROM filings WHERE accession_number IN ({})"
+            for accession, sha256, source_format in self.conn.execute(sql.format(", ".join("?" * len(chunk))), chunk):
+                found[accession] = (sha256, SOURCE_RANK.get(source_format, 0))
         return found
 
     def next_rowid(self, table: str) -> int:
@@ -268,6 +274,15 @@ class Loader:
         self.conn.close()
         if self.is_new:
             self.work_path.unlink(missing_ok=True)
+
+
+def compare(stored: tuple[str, int] | None, sha256: str, rank: int) -> str:
+    """What loading a filing does, given the version stored: new, replaced or unchanged (the same
+    file, or a sparser source of a filing stored from a fuller one)."""
+    if stored is None:
+        return "new"
+    stored_sha256, stored_rank = stored
+    return "unchanged" if stored_sha256 == sha256 or stored_rank > rank else "replaced"
 
 
 def row_id(accession: str, table: str, row_seq: int) -> str:

@@ -33,11 +33,13 @@ class Filing:
     """One ownership filing (one accession), whatever format it was read from."""
 
     accession_number: str
-    accession_source: str  # file_name | content_hash (later: header, dataset)
-    source_format: str  # xml (later: full-submission, dataset, rendered-text, ...)
+    accession_source: str  # file_name | content_hash | header (later: dataset)
+    source_format: str  # xml | full-submission (later: dataset, rendered-text, ...)
     source_path: str
     content_sha256: str
     document: dict = field(default_factory=dict)  # filings columns stated by the document
+    header: dict = field(default_factory=dict)  # filings columns stated by EDGAR's submission header
+    entities: list[dict] = field(default_factory=list)  # filing_entities columns: the header's owners, issuer
     issuer: dict = field(default_factory=dict)  # issuer_cik, issuer_name, issuer_trading_symbol, ...
     owners: list[dict] = field(default_factory=list)  # filing_owners columns, in document order
     rows: dict[str, list[dict]] = field(default_factory=lambda: {t: [] for t in ROW_TABLES})

@@ -4,6 +4,8 @@ Column descriptions live in metadata.yml (one place for what the site publishes)
 checks that every column below has one.
 """
 
+import sqlite3
+
 import sqlite_utils
 
 ROW_ID_CODES = {
@@ -37,6 +39,7 @@ CREATE TABLE IF NOT EXISTS owners (
 CREATE TABLE IF NOT EXISTS filings (
     accession_number TEXT PRIMARY KEY,
     accession_source TEXT,
+    submission_type TEXT,
     document_type TEXT,
     period_of_report TEXT,
     date_of_original_submission TEXT,
@@ -179,6 +182,19 @@ CREATE TABLE IF NOT EXISTS signatures (
     signature_name TEXT,
     signature_date TEXT
 );
+CREATE TABLE IF NOT EXISTS filing_entities (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    entity_seq INTEGER,
+    role TEXT,
+    cik INTEGER,
+    name TEXT,
+    sec_file_number TEXT,
+    film_number TEXT,
+    sic INTEGER,
+    state_of_incorporation TEXT,
+    fiscal_year_end TEXT
+);
 CREATE TABLE IF NOT EXISTS build_errors (
     source_path TEXT PRIMARY KEY,
     error TEXT,
@@ -311,6 +327,7 @@ INDEXES = {
     "footnotes": [["accession_number"]],
     "footnote_refs": [["accession_number"], ["footnote"]],
     "signatures": [["accession_number"]],
+    "filing_entities": [["accession_number"], ["cik"]],
     "amendments": [["original_accession"]],
     "insider_classes": [["owner_cik"], ["issuer_cik"]],
     "monthly_activity": [["issuer_cik", "month"], ["month"]],
@@ -355,8 +372,14 @@ TRANSACTION_CODES = [
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create whatever of the schema is missing; safe to run on an existing database."""
+    """Create whatever of the schema is missing; safe to run on an existing database, also one
+    built by an earlier version (a column added since is added to it, at the end)."""
     db.conn.executescript(TABLES)
+    for table, columns in base_columns().items():
+        existing = set(table_columns(db, table))
+        for name, kind in columns:
+            if name not in existing:
+                db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
     for table, columns in DERIVED_COLUMNS.items():
         existing = set(table_columns(db, table))
         for column, kind in columns:
@@ -374,6 +397,14 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db.conn.executemany(
         "INSERT OR REPLACE INTO transaction_codes VALUES (?, ?, ?, ?)", TRANSACTION_CODES
     )
+
+
+def base_columns() -> dict[str, list[tuple[str, str]]]:
+    """(name, type) of every column in TABLES, per table, in table order."""
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(TABLES)
+    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {table: [(row[1], row[2]) for row in conn.execute(f"PRAGMA table_info({table})")] for table in tables}
 
 
 def table_columns(db: sqlite_utils.Database, table: str) -> list[str]:
