@@ -1,9 +1,11 @@
 """The form4db command line."""
 
+import datetime
 import sqlite3
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from types import SimpleNamespace
 
 import click
@@ -12,6 +14,16 @@ import sqlite_utils
 from .build import build as build_database
 from .build import find_files
 from .derive import derive as derive_facts
+from .edgar import (
+    DEFAULT_BASE_URL,
+    USER_AGENT_ENV,
+    Cache,
+    Edgar,
+    FetchError,
+    fetch,
+    ownership_forms,
+    user_agent_or_fail,
+)
 from .schema import ensure_schema
 
 
@@ -45,6 +57,84 @@ def build(paths, db_path, strict, jobs):
         sys.exit(1)
 
 
+def fetch_options(command):
+    """The options fetch and update share."""
+    options = [
+        click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First filing date, YYYY-MM-DD."),
+        click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last filing date (default: today)."),
+        click.option("--forms", default="3,4,5", show_default=True, help="Ownership forms; their /A come along."),
+        click.option("--cache", "cache_dir", default="edgar-cache", show_default=True, type=click.Path(file_okay=False),
+                     help="Where full submissions are kept, by accession."),
+        click.option("--user-agent", help=f"Who is asking, with a contact e-mail (or set {USER_AGENT_ENV})."),
+        click.option("--rate", default=10.0, show_default=True, type=click.FloatRange(0.1, 10),
+                     help="Requests per second in total, at most EDGAR's limit of 10."),
+        click.option("--attempts", default=5, show_default=True, type=click.IntRange(min=1),
+                     help="Tries per request before a filing is recorded as failed."),
+        click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="EDGAR, or a mirror of it."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def run_fetch(since, until, forms, cache_dir, user_agent, rate, attempts, base_url):
+    """Fetch with a progress bar on a terminal; print the summary; exit 2 on a usage error."""
+    try:
+        agent = user_agent_or_fail(user_agent)
+        wanted = ownership_forms(forms)
+        edgar = Edgar(agent, base_url=base_url, rate=rate, attempts=attempts)
+    except FetchError as error:
+        raise click.UsageError(str(error)) from None
+    today = datetime.date.today()
+    until = until.date() if until else today
+    with fetch_progress() as (on_listed, on_progress):
+        try:
+            report = fetch(edgar, Cache(Path(cache_dir)), since.date(), until, wanted, today,
+                           on_progress=on_progress, on_listed=on_listed)
+        except FetchError as error:  # an index file could not be had: nothing to go on
+            raise click.ClickException(str(error)) from None
+        finally:
+            edgar.close()
+    click.echo(report.summary())
+    for accession, reason in report.failed:
+        click.echo(f"warning: {accession}: {reason}", err=True)
+    return report
+
+
+@cli.command("fetch")
+@fetch_options
+def fetch_command(**options):
+    """Download the full submissions of Forms 3, 4 and 5 filed in a date range from EDGAR.
+
+    Reads EDGAR's daily indexes (a whole past quarter's full index where it can), keeps each
+    filing once, and downloads what the cache does not hold yet, within EDGAR's fair-access
+    rules. Filings that fail after their retries are listed in CACHE/fetch-failures.tsv and
+    tried again by the next run.
+    """
+    run_fetch(**options)
+
+
+@cli.command()
+@fetch_options
+@click.option("--db", "db_path", default="form4.db", show_default=True, help="SQLite database to create or update.")
+@click.option("--jobs", default=0, show_default=True, type=click.IntRange(min=0), help="As for build.")
+def update(db_path, jobs, **options):
+    """Fetch, then load the fetched filings the database does not hold yet."""
+    report = run_fetch(**options)
+    loaded = set()
+    if Path(db_path).exists():
+        conn = sqlite3.connect(db_path)
+        loaded = {row[0] for row in conn.execute("SELECT accession_number FROM filings WHERE source_format = 'full-submission'")}
+        conn.close()
+    new = [str(path) for path in report.files if path.stem not in loaded]
+    if not new:
+        click.echo("nothing new to load")
+        return
+    summary = build_database(new, db_path, on_error=lambda path, reason: click.echo(f"warning: {path}: {reason}", err=True),
+                             jobs=jobs)
+    click.echo(summary.summary())
+
+
 @cli.command()
 @click.option("--db", "db_path", default="form4.db", show_default=True, type=click.Path(exists=True, dir_okay=False),
               help="SQLite database built by `form4db build`.")
@@ -59,6 +149,30 @@ def derive(db_path):
 
 
 @contextmanager
+def fetch_progress():
+    """(on_listed, on_progress) callbacks drawing a bar with counts, bytes and ETA on a terminal."""
+    if not sys.stderr.isatty():
+        yield (lambda count: None), (lambda files, size: None)
+        return
+    state = {"bar": None, "bytes": 0}
+
+    def on_listed(count):
+        state["bar"] = click.progressbar(length=count, label="Downloading", file=sys.stderr, show_pos=True,
+                                         show_eta=True, item_show_func=lambda _: f"{state['bytes'] / 2**20:,.1f} MiB")
+        state["bar"].__enter__()
+
+    def on_progress(files, size):
+        state["bytes"] += size
+        state["bar"].update(files, current_item=True)
+
+    try:
+        yield on_listed, on_progress
+    finally:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+
+
+@contextmanager
 def progress_bar(paths):
     """A progress bar on a terminal (counting the files first, quickly), nothing otherwise."""
     if not sys.stderr.isatty():
@@ -67,3 +181,7 @@ def progress_bar(paths):
     total = sum(1 for _ in find_files(paths))
     with click.progressbar(length=total, label="Loading", file=sys.stderr, show_pos=True) as bar:
         yield bar
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,169 @@
+"""`form4db fetch` and `update` against a fake EDGAR on 127.0.0.1: every filing once, within the
+rate limit, through rate limiting, errors and a kill -9, and never without a User-Agent."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+
+from form4db.build import build
+from form4db.cli import cli
+from form4db.edgar import Cache, Edgar, fetch
+from form4db.readers.full_submission import check_complete, parse_header
+
+from .conftest import CORPUS
+from .fake_edgar import FakeEdgar
+
+pytestmark = pytest.mark.usefixtures("corpus")
+AGENT = "form4db tests tests@example.com"
+DAYS = ["2025-01-06", "2025-01-07", "2025-01-08"]  # a Monday to Wednesday
+FORMS = {"3", "3/A", "4", "4/A", "5", "5/A"}
+
+
+def corpus_filings():
+    """accession -> (submission bytes, index entries: one per CIK in its header, as EDGAR lists it)."""
+    filings = {}
+    for path in sorted((CORPUS / "txt").iterdir()):
+        data = path.read_bytes()
+        header, entities = parse_header(data[: data.find(b"<DOCUMENT>")].decode("latin-1"))
+        accession = header["accession_number"]
+        entries = [(e["cik"], e["name"], header["submission_type"], accession) for e in entities]
+        filings[accession] = (data, entries)
+    return filings
+
+
+def fake_edgar(days=DAYS):
+    filings = list(corpus_filings().items())
+    submissions = {accession: data for accession, (data, _) in filings}
+    listed = {day: [entry for _, (_, entries) in filings[i :: len(days)] for entry in entries]
+              for i, day in enumerate(days)}
+    return FakeEdgar(submissions, listed).start()
+
+
+def archive_paths(edgar, accession):
+    return {f"/Archives/edgar/data/{cik}/{accession}.txt"
+            for entries in edgar.days.values() for cik, _, _, listed in entries if listed == accession}
+
+
+def archive_requests(edgar):
+    return [r for r in edgar.requests if r.path.startswith("/Archives/edgar/data/")]
+
+
+def most_in_one_second(times):
+    return max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+
+
+def run_fetch(edgar, cache, **options):
+    client = Edgar(AGENT, base_url=edgar.base_url, backoff=0.05, **options)
+    try:
+        return fetch(client, Cache(cache), date(2025, 1, 6), date(2025, 1, 8), FORMS, today=date(2025, 1, 20))
+    finally:
+        client.close()
+
+
+def test_every_filing_arrives_once_within_the_rate_through_failures(tmp_path):
+    with fake_edgar() as edgar:
+        accessions = sorted(edgar.submissions)
+        faults = [("429", 1), ("503",), ("drop",), ("truncate",), ("truncate-clean",)]
+        for accession, fault in zip(accessions, faults):
+            for path in archive_paths(edgar, accession):  # whichever CIK's path the fetch takes
+                edgar.faults[path] = [fault]
+        report = run_fetch(edgar, tmp_path / "cache")
+        assert (report.listed, report.downloaded, report.failed) == (15, 15, [])
+        assert report.bytes == sum(len(data) for data, _ in corpus_filings().values())
+        delivered = [r.path.rsplit("/", 1)[1][:-4] for r in archive_requests(edgar) if r.status == 200]
+        # Each once, but the two whose 200 came cut short (truncate, truncate-clean): fetched again.
+        assert sorted(delivered) == sorted([*accessions, accessions[3], accessions[4]])
+        assert most_in_one_second([r.time for r in edgar.requests]) <= 10
+        limited = [r for r in archive_requests(edgar) if accessions[0] in r.path]
+        assert limited[0].status == 429 and limited[1].time - limited[0].time >= 1.0  # Retry-After
+    files = sorted((tmp_path / "cache").rglob("*.txt"))
+    assert len([f for f in files if "index" not in f.parts]) == 15
+    for file in files:
+        if "index" not in file.parts:
+            check_complete(file.read_bytes())
+
+
+def test_a_second_run_makes_no_archive_requests(tmp_path):
+    with fake_edgar() as edgar:
+        run_fetch(edgar, tmp_path / "cache")
+        before = len(edgar.requests)
+        report = run_fetch(edgar, tmp_path / "cache")
+        assert (report.listed, report.cached, report.downloaded) == (15, 15, 0)
+        assert edgar.requests[before:] == []  # past days' indexes are cached too
+
+
+def test_a_filing_that_keeps_failing_is_recorded_and_the_rest_continue(tmp_path):
+    with fake_edgar() as edgar:
+        accession = min(edgar.submissions)
+        edgar.fail_always.update(archive_paths(edgar, accession))
+        report = run_fetch(edgar, tmp_path / "cache", attempts=3)
+        assert report.downloaded == 14 and [a for a, _ in report.failed] == [accession]
+        assert "HTTP 503" in report.failed[0][1] and "3 attempts" in report.failed[0][1]
+        tried = [r for r in archive_requests(edgar) if accession in r.path]
+        assert len(tried) == 3
+    assert accession in (tmp_path / "cache" / "fetch-failures.tsv").read_text()
+
+
+def test_no_request_without_a_user_agent(tmp_path, monkeypatch):
+    monkeypatch.delenv("FORM4DB_USER_AGENT", raising=False)
+    with fake_edgar() as edgar:
+        for agent in ([], ["--user-agent", "form4db"]):  # none, or one without a contact e-mail
+            result = CliRunner().invoke(cli, ["fetch", "--since", "2025-01-06", "--base-url", edgar.base_url,
+                                              "--cache", str(tmp_path / "cache"), *agent])
+            assert result.exit_code == 2 and "contact e-mail" in result.output
+        assert edgar.requests == []
+
+
+def test_kill_9_mid_download_leaves_nothing_partial_and_a_rerun_completes(tmp_path):
+    cache = tmp_path / "cache"
+    with fake_edgar() as edgar:
+        edgar.slow_seconds = 1.0  # each archive body trickles in over a second
+        command = [sys.executable, "-m", "form4db.cli", "fetch", "--since", "2025-01-06", "--until", "2025-01-08",
+                   "--base-url", edgar.base_url, "--cache", str(cache)]
+        env = {**os.environ, "FORM4DB_USER_AGENT": AGENT}
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while len(archive_requests(edgar)) < 6 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # mid-body for the downloads under way
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        finished = [f for f in cache.rglob("*.txt") if "index" not in f.parts and ".partial" not in f.parts]
+        assert len(finished) < 15
+        for file in finished:
+            check_complete(file.read_bytes())  # whole, or not there at all
+        edgar.slow_seconds = 0.0
+        rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert rerun.returncode == 0, rerun.stderr
+        assert f"{len(finished)} already cached, {15 - len(finished)} downloaded" in rerun.stdout
+    report = build([str(cache)], str(tmp_path / "f.db"))
+    assert (report.new, report.errors) == (15, [])
+
+
+def test_update_loads_only_the_new_filings(tmp_path):
+    db_path = tmp_path / "form4.db"
+    filings = list(corpus_filings().items())
+    first, later = filings[:10], filings[10:]
+    days = {"2025-01-06": [e for _, (_, entries) in first for e in entries]}
+    with FakeEdgar({a: d for a, (d, _) in first}, days).start() as edgar:
+        options = ["--since", "2025-01-06", "--until", "2025-01-07", "--base-url", edgar.base_url,
+                   "--cache", str(tmp_path / "cache"), "--user-agent", AGENT, "--db", str(db_path)]
+        result = CliRunner().invoke(cli, ["update", *options])
+        assert result.exit_code == 0, result.output
+        assert "10 files, 10 filings (10 new" in result.output
+        edgar.add_day("2025-01-07", [e for _, (_, entries) in later for e in entries],
+                      {a: d for a, (d, _) in later})
+        result = CliRunner().invoke(cli, ["update", *options])
+        assert result.exit_code == 0, result.output
+        assert "10 already cached, 5 downloaded" in result.output
+        assert "5 files, 5 filings (5 new, 0 replaced, 0 unchanged)" in result.output
+        result = CliRunner().invoke(cli, ["update", *options])
+        assert "nothing new to load" in result.output
+    assert sqlite_utils.Database(db_path)["filings"].count == 15
