@@ -70,16 +70,19 @@ def run_fetch(edgar, cache, **options):
 def test_every_filing_arrives_once_within_the_rate_through_failures(tmp_path):
     with fake_edgar() as edgar:
         accessions = sorted(edgar.submissions)
-        faults = [("429", 1), ("503",), ("drop",), ("truncate",), ("truncate-clean",)]
+        faults = [("429", 1), ("503",), ("drop",), ("truncate",), ("truncate-clean",), ("slow", 2.0)]
         for accession, fault in zip(accessions, faults):
             for path in archive_paths(edgar, accession):  # whichever CIK's path the fetch takes
                 edgar.faults[path] = [fault]
-        report = run_fetch(edgar, tmp_path / "cache")
+        report = run_fetch(edgar, tmp_path / "cache", timeout=1.0)  # the slow answer times out
         assert (report.listed, report.downloaded, report.failed) == (15, 15, [])
         assert report.bytes == sum(len(data) for data, _ in corpus_filings().values())
         delivered = [r.path.rsplit("/", 1)[1][:-4] for r in archive_requests(edgar) if r.status == 200]
-        # Each once, but the two whose 200 came cut short (truncate, truncate-clean): fetched again.
-        assert sorted(delivered) == sorted([*accessions, accessions[3], accessions[4]])
+        # Each once, but those whose 200 came cut short (truncate, truncate-clean) or after the
+        # client had given up waiting (slow): fetched again.
+        assert sorted(delivered) == sorted([*accessions, *accessions[3:6]])
+        slow = [r for r in archive_requests(edgar) if accessions[5] in r.path]
+        assert len(slow) == 2  # timed out once, then fetched
         assert most_in_one_second([r.time for r in edgar.requests]) <= 10
         limited = [r for r in archive_requests(edgar) if accessions[0] in r.path]
         assert limited[0].status == 429 and limited[1].time - limited[0].time >= 1.0  # Retry-After
@@ -109,6 +112,16 @@ def test_a_filing_that_keeps_failing_is_recorded_and_the_rest_continue(tmp_path)
         tried = [r for r in archive_requests(edgar) if accession in r.path]
         assert len(tried) == 3
     assert accession in (tmp_path / "cache" / "fetch-failures.tsv").read_text()
+
+
+def test_a_body_holding_another_accession_is_not_cached(tmp_path):
+    with fake_edgar() as edgar:
+        first, second = sorted(edgar.submissions)[:2]
+        edgar.submissions[first] = edgar.submissions[second]  # a mix-up on the server's side
+        report = run_fetch(edgar, tmp_path / "cache", attempts=2)
+        assert [a for a, _ in report.failed] == [first]
+        assert f"holds accession '{second}', not {first}" in report.failed[0][1]
+    assert not Cache(tmp_path / "cache").path(first).exists()
 
 
 def test_no_request_without_a_user_agent(tmp_path, monkeypatch):
