@@ -7,6 +7,7 @@ import os
 import sqlite3
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,11 +119,16 @@ def build(
     report = BuildReport()
     loader = Loader(db_path)
     try:
-        with reading(jobs) as read_batches:
+        # The writer thread loads one batch while the next is read: SQLite runs without
+        # Python's lock, so the two overlap.
+        with reading(jobs) as read_batches, ThreadPoolExecutor(1) as writer:
+            loading = []  # (future, files) of the batches handed to the writer, two at most
             for batch in read_batches(batched(find_files(paths), BATCH_SIZE)):
-                report.files += len(batch)
-                report.add(load(loader, batch, on_error))
-                on_progress(len(batch))
+                loading.append((writer.submit(load, loader, batch, on_error), len(batch)))
+                if len(loading) > 1:
+                    count_loaded(report, on_progress, *loading.pop(0))
+            for pending in loading:
+                count_loaded(report, on_progress, *pending)
         loader.build_indexes()
         derive_started = time.perf_counter()
         derive(loader.conn)
@@ -133,6 +139,13 @@ def build(
     loader.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def count_loaded(report: BuildReport, on_progress, loading: Future, files: int) -> None:
+    """Wait for a batch to be loaded and count it."""
+    report.add(loading.result())
+    report.files += files
+    on_progress(files)
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:

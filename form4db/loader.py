@@ -9,6 +9,7 @@ import json
 import os
 import sqlite3
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import sqlite_utils
@@ -32,6 +33,14 @@ def loaded_columns() -> dict[str, list[str]]:
 LOADED_COLUMNS = loaded_columns()
 # Child rows start with (id, accession_number); the rest is read from a record by column name.
 VALUE_COLUMNS = {table: columns[2:] for table, columns in LOADED_COLUMNS.items()}
+# SQLite's limit on parameters in one statement (999 before version 3.32).
+MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+MULTI_ROW_INSERTS = {
+    table: "INSERT INTO {} ({}) VALUES {}".format(
+        table, ", ".join(columns),
+        ", ".join(["({})".format(", ".join("?" * len(columns)))] * (MAX_PARAMETERS // len(columns))))
+    for table, columns in LOADED_COLUMNS.items()
+}
 INSERTS = {
     table: "INSERT INTO {} ({}) VALUES ({})".format(table, ", ".join(columns), ", ".join("?" * len(columns)))
     for table, columns in LOADED_COLUMNS.items()
@@ -143,7 +152,8 @@ class Loader:
         self.work_path = self.db_path.with_name(self.db_path.name + ".partial") if self.is_new else self.db_path
         if self.is_new:
             self.work_path.unlink(missing_ok=True)  # left by a run that was killed
-        self.conn = sqlite3.connect(self.work_path)
+        # Batches load in the build's writer thread, one at a time; the rest happens in its main one.
+        self.conn = sqlite3.connect(self.work_path, check_same_thread=False)
         self.db = sqlite_utils.Database(self.conn)
         if self.is_new:
             self.conn.execute("PRAGMA journal_mode = TRUNCATE")  # on disk: full-text merges can be large
@@ -170,8 +180,7 @@ class Loader:
             self.delete_filings([accession for accession, result in outcome.items() if result == "replaced"])
             first_rowids = {table: self.next_rowid(table) for table in ("filings", "filing_owners", "footnotes")}
             for table, table_rows in rows.items():
-                if table_rows:
-                    self.conn.executemany(INSERTS[table], table_rows)
+                self.insert(table, table_rows)
             for table, columns in FULL_TEXT.items():
                 self.index_text(table, columns, first_rowids[table])
             self.upsert_dimensions(first_rowids["filings"], first_rowids["filing_owners"])
@@ -180,6 +189,15 @@ class Loader:
             )
             self.conn.executemany("INSERT OR REPLACE INTO build_errors VALUES (?, ?, ?)", batch.errors)
         return outcome
+
+    def insert(self, table: str, rows: list[tuple]) -> None:
+        """Insert rows many to a statement: SQLite then works long without Python's lock, so a
+        build reading files in another thread goes on meanwhile. The rest one by one."""
+        per_statement = MAX_PARAMETERS // len(LOADED_COLUMNS[table])
+        whole = len(rows) - len(rows) % per_statement
+        for start in range(0, whole, per_statement):
+            self.conn.execute(MULTI_ROW_INSERTS[table], list(chain.from_iterable(rows[start : start + per_statement])))
+        self.conn.executemany(INSERTS[table], rows[whole:])
 
     def drop_secondary_indexes(self) -> None:
         """Load without secondary indexes; close() builds each in one sorted pass, much faster."""
