@@ -17,6 +17,7 @@ from .derive import derive
 from .loader import Batch, Loader
 from .model import Filing, ReadError
 from .readers.full_submission import read_full_submission
+from .readers.insider_datasets import filings, read_quarter
 from .readers.ownership_xml import read_ownership_xml
 
 BATCH_SIZE = 500
@@ -46,9 +47,9 @@ class BuildReport:
         self.rows += rows
         self.errors.extend(errors)
 
-    def summary(self) -> str:
+    def summary(self, unit: str = "files") -> str:
         return (
-            f"{self.files:,} files, {self.filings:,} filings ({self.new:,} new, "
+            f"{self.files:,} {unit}, {self.filings:,} filings ({self.new:,} new, "
             f"{self.replaced:,} replaced, {self.unchanged:,} unchanged), {self.rows:,} rows, "
             f"{len(self.errors):,} errors in {self.seconds:.1f}s (derive {self.derive_seconds:.1f}s)"
         )
@@ -115,15 +116,31 @@ def build(
 
     With ``jobs`` > 0, that many worker processes read the files while this one writes.
     """
+    with reading(jobs) as read_batches:
+        return load_batches(read_batches(batched(find_files(paths), BATCH_SIZE)), db_path, on_error, on_progress)
+
+
+def import_datasets(
+    paths: Iterable[str],
+    db_path: str,
+    on_error: Callable[[str, str], None] = lambda path, reason: None,
+    on_progress: Callable[[int], None] = lambda filings: None,
+) -> BuildReport:
+    """Load the SEC's quarterly Insider Transactions Data Sets (zips, or folders of their TSVs)."""
+    return load_batches(dataset_batches(paths), db_path, on_error, on_progress)
+
+
+def load_batches(batches: Iterable[Batch], db_path: str, on_error, on_progress) -> BuildReport:
+    """Load batches into the database, index it, derive the facts; leave it whole or unchanged."""
     started = time.perf_counter()
     report = BuildReport()
     loader = Loader(db_path)
     try:
         # The writer thread loads one batch while the next is read: SQLite runs without
         # Python's lock, so the two overlap.
-        with reading(jobs) as read_batches, ThreadPoolExecutor(1) as writer:
+        with ThreadPoolExecutor(1) as writer:
             loading = []  # (future, files) of the batches handed to the writer, two at most
-            for batch in read_batches(batched(find_files(paths), BATCH_SIZE)):
+            for batch in batches:
                 loading.append((writer.submit(load, loader, batch, on_error), len(batch)))
                 if len(loading) > 1:
                     count_loaded(report, on_progress, *loading.pop(0))
@@ -139,6 +156,42 @@ def build(
     loader.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def dataset_batches(paths: Iterable[str]) -> Iterator[Batch]:
+    """Batches of the filings of every quarter under ``paths``; a quarter that cannot be read,
+    or one of its tables, becomes an error."""
+    for path, source_path in find_quarters(paths):
+        try:
+            quarter = read_quarter(path, source_path)
+        except ReadError as error:
+            batch = Batch()
+            batch.add_error(source_path, str(error))
+            yield batch
+            continue
+        try:
+            notes = Batch()
+            for table_file, reason in quarter.notes:
+                notes.add_error(f"{source_path}/{table_file}", reason)
+            yield notes
+            for chunk in batched(filings(quarter), BATCH_SIZE):
+                batch = Batch()
+                for filing in chunk:
+                    batch.add(filing)
+                yield batch
+        finally:
+            quarter.close()
+
+
+def find_quarters(paths: Iterable[str]) -> Iterator[tuple[Path, str]]:
+    """Each quarter under ``paths``: a zip, or a folder holding SUBMISSION.tsv; folders of them too."""
+    for given in map(Path, paths):
+        if given.is_dir() and not (given / "SUBMISSION.tsv").exists():
+            for child in sorted(given.iterdir()):
+                if child.suffix.lower() == ".zip" or (child / "SUBMISSION.tsv").exists():
+                    yield child, f"{given.name}/{child.name}"
+        else:
+            yield given, given.name
 
 
 def count_loaded(report: BuildReport, on_progress, loading: Future, files: int) -> None:
@@ -193,10 +246,10 @@ def load(loader: Loader, batch: Batch, on_error) -> tuple[dict, int, list]:
             try:
                 outcomes.update(loader.load_batch(single))
             except sqlite3.DatabaseError as error:
-                sha256, source_path, _, _ = single.filings.popitem()[1]
-                batch.add_error(source_path, f"database refused the filing: {error}", sha256)
+                summary = single.filings.popitem()[1]
+                batch.add_error(summary.source_path, f"database refused the filing: {error}", summary.content_sha256)
         loader.load_batch(Batch(errors=batch.errors))
     for source_path, reason, _ in batch.errors:
         on_error(source_path, reason)
-    rows = sum(batch.filings[a][2] for a, outcome in outcomes.items() if outcome != "unchanged")
+    rows = sum(batch.filings[a].rows for a, outcome in outcomes.items() if outcome != "unchanged")
     return outcomes, rows, [(path, reason) for path, reason, _ in batch.errors]

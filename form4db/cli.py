@@ -12,7 +12,7 @@ import click
 import sqlite_utils
 
 from .build import build as build_database
-from .build import find_files
+from .build import find_files, import_datasets
 from .derive import derive as derive_facts
 from .edgar import (
     DEFAULT_BASE_URL,
@@ -53,6 +53,24 @@ def build(paths, db_path, strict, jobs):
     with progress_bar(paths) as bar:
         report = build_database(paths, db_path, on_error=warn, on_progress=bar.update, jobs=jobs)
     click.echo(report.summary())
+    if strict and report.errors:
+        sys.exit(1)
+
+
+@cli.command("import-datasets")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--db", "db_path", default="form4.db", show_default=True, help="SQLite database to create or update.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 if anything could not be imported.")
+def import_datasets_command(paths, db_path, strict):
+    """Import the SEC's quarterly Insider Transactions Data Sets: {YYYY}q{N}_form345.zip files,
+    folders of their TSV files, or folders of either.
+
+    A filing also loaded from XML or a full submission keeps those rows; the data set adds its
+    filing date when the XML gave none. A table missing from a quarter, or a column nobody
+    knows, is reported (and listed in build_errors); the rest is imported.
+    """
+    report = import_datasets(paths, db_path, on_error=lambda path, reason: click.echo(f"warning: {path}: {reason}", err=True))
+    click.echo(report.summary(unit="filings read"))
     if strict and report.errors:
         sys.exit(1)
 

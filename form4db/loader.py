@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -20,7 +21,8 @@ from .schema import FULL_TEXT, ROW_ID_CODES, base_columns, ensure_schema
 CHILD_TABLES = ("filing_owners", *ROW_TABLES, "footnotes", "footnote_refs", "signatures", "filing_entities")
 # When one filing comes from several sources, the fuller one is kept: a full submission holds
 # the ownership XML and EDGAR's header besides.
-SOURCE_RANK = {"xml": 1, "full-submission": 2}
+# The data sets are rank 0: they carry less than the XML they were extracted from.
+SOURCE_RANK = {"dataset": 0, "xml": 1, "full-submission": 2}
 
 
 def loaded_columns() -> dict[str, list[str]]:
@@ -47,6 +49,27 @@ INSERTS = {
 }
 
 
+class Summary(NamedTuple):
+    """What the loader needs to know of a filing besides its rows."""
+
+    content_sha256: str
+    source_path: str
+    rows: int
+    source_format: str
+    filing_date: str | None
+
+    @property
+    def rank(self) -> int:
+        return SOURCE_RANK[self.source_format]
+
+
+class Stored(NamedTuple):
+    content_sha256: str
+    rank: int
+    filing_date: str | None
+    sources: str | None
+
+
 @dataclass
 class Batch:
     """Filings turned into table rows, ready to load in one transaction.
@@ -54,7 +77,7 @@ class Batch:
     Plain tuples and strings, so a batch read in a worker process travels cheaply to the writer.
     """
 
-    filings: dict[str, tuple[str, str, int, int]] = field(default_factory=dict)  # accession -> (sha256, path, rows, rank)
+    filings: dict[str, Summary] = field(default_factory=dict)
     rows: dict[str, list[tuple]] = field(default_factory=lambda: {t: [] for t in LOADED_COLUMNS})
     errors: list[tuple[str, str, str | None]] = field(default_factory=list)  # (path, reason, sha256)
     loaded_paths: list[str] = field(default_factory=list)  # files read without error
@@ -64,13 +87,14 @@ class Batch:
 
     def add(self, filing: Filing) -> None:
         """Add a filing's rows; of the same filing twice, the fuller source (else the later file) wins."""
-        rank = SOURCE_RANK[filing.source_format]
+        summary = Summary(filing.content_sha256, filing.source_path, filing.row_count, filing.source_format,
+                          filing.header.get("filing_date"))
         self.loaded_paths.append(filing.source_path)
         if filing.accession_number in self.filings:
-            if self.filings[filing.accession_number][3] > rank:
+            if self.filings[filing.accession_number].rank > summary.rank:
                 return
             self.rows = self.without({filing.accession_number})
-        self.filings[filing.accession_number] = (filing.content_sha256, filing.source_path, filing.row_count, rank)
+        self.filings[filing.accession_number] = summary
         add_rows(filing, self.rows)
 
     def add_error(self, source_path: str, reason: str, content_sha256: str | None = None) -> None:
@@ -87,7 +111,7 @@ class Batch:
         """One batch per filing (errors stay with none of them)."""
         singles = []
         for accession, details in self.filings.items():
-            single = Batch(filings={accession: details}, loaded_paths=[details[1]])
+            single = Batch(filings={accession: details}, loaded_paths=[details.source_path])
             single.rows = self.without(set(self.filings) - {accession})
             singles.append(single)
         return singles
@@ -134,6 +158,7 @@ def add_rows(filing: Filing, rows: dict[str, list]) -> None:
         "accession_source": filing.accession_source,
         "owner_count": len(filing.owners),
         "source_format": filing.source_format,
+        "sources": filing.source_format,
         "source_path": filing.source_path,
         "content_sha256": filing.content_sha256,
         "parse_warnings": json.dumps(filing.warnings) if filing.warnings else None,
@@ -172,8 +197,8 @@ class Loader:
         Returns accession -> new | replaced | unchanged.
         """
         stored = self.stored_versions(list(batch.filings))
-        outcome = {accession: compare(stored.get(accession), sha256, rank)
-                   for accession, (sha256, _, _, rank) in batch.filings.items()}
+        outcome = {accession: compare(stored.get(accession), summary)
+                   for accession, summary in batch.filings.items()}
         unchanged = {accession for accession, result in outcome.items() if result == "unchanged"}
         rows = batch.without(unchanged) if unchanged else batch.rows
         with self.conn:
@@ -184,6 +209,7 @@ class Loader:
             for table, columns in FULL_TEXT.items():
                 self.index_text(table, columns, first_rowids[table])
             self.upsert_dimensions(first_rowids["filings"], first_rowids["filing_owners"])
+            self.merge_sources(batch.filings, stored)
             self.conn.executemany(
                 "DELETE FROM build_errors WHERE source_path = ?", [(path,) for path in batch.loaded_paths]
             )
@@ -206,15 +232,28 @@ class Loader:
         ).fetchall():
             self.conn.execute(f"DROP INDEX [{name}]")
 
-    def stored_versions(self, accessions: list[str]) -> dict[str, tuple[str, int]]:
-        """accession -> (content_sha256, source rank) of the filings already stored."""
+    def stored_versions(self, accessions: list[str]) -> dict[str, Stored]:
         found = {}
         for start in range(0, len(accessions), 500):
             chunk = accessions[start : start + 500]
-            sql = "SELECT accession_number, content_sha256, source_format FROM filings WHERE accession_number IN ({})"
-            for accession, sha256, source_format in self.conn.execute(sql.format(", ".join("?" * len(chunk))), chunk):
-                found[accession] = (sha256, SOURCE_RANK.get(source_format, 0))
+            sql = ("SELECT accession_number, content_sha256, source_format, filing_date, sources "
+                   "FROM filings WHERE accession_number IN ({})")
+            for accession, sha256, source_format, filing_date, sources in self.conn.execute(
+                    sql.format(", ".join("?" * len(chunk))), chunk):
+                found[accession] = Stored(sha256, SOURCE_RANK.get(source_format, 0), filing_date, sources)
         return found
+
+    def merge_sources(self, loaded: dict[str, Summary], stored: dict[str, Stored]) -> None:
+        """A filing met in several sources keeps the rows of the fullest and what any of them
+        told: the filing date (bare XML has none), and the list of its sources."""
+        updates = []
+        for accession, before in stored.items():
+            summary = loaded[accession]
+            sources = " ".join(sorted({summary.source_format, *(before.sources or "").split()}))
+            updates.append((summary.filing_date or before.filing_date, sources, accession))
+        self.conn.executemany(
+            "UPDATE filings SET filing_date = coalesce(filing_date, ?), sources = ? WHERE accession_number = ?",
+            updates)
 
     def next_rowid(self, table: str) -> int:
         return self.conn.execute(f"SELECT coalesce(max(rowid), 0) + 1 FROM {table}").fetchone()[0]
@@ -294,13 +333,14 @@ class Loader:
             self.work_path.unlink(missing_ok=True)
 
 
-def compare(stored: tuple[str, int] | None, sha256: str, rank: int) -> str:
+def compare(stored: Stored | None, summary: Summary) -> str:
     """What loading a filing does, given the version stored: new, replaced or unchanged (the same
     file, or a sparser source of a filing stored from a fuller one)."""
     if stored is None:
         return "new"
-    stored_sha256, stored_rank = stored
-    return "unchanged" if stored_sha256 == sha256 or stored_rank > rank else "replaced"
+    if stored.content_sha256 == summary.content_sha256 or stored.rank > summary.rank:
+        return "unchanged"
+    return "replaced"
 
 
 def row_id(accession: str, table: str, row_seq: int) -> str:

@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS filings (
     remarks TEXT,
     schema_version TEXT,
     source_format TEXT,
+    sources TEXT,
     source_path TEXT,
     content_sha256 TEXT,
     parse_warnings TEXT
@@ -84,7 +85,8 @@ CREATE TABLE IF NOT EXISTS filing_owners (
     non_us_state_territory TEXT,
     country TEXT,
     good_address INTEGER,
-    owner_ccc TEXT
+    owner_ccc TEXT,
+    sec_file_number TEXT
 );
 CREATE TABLE IF NOT EXISTS nonderiv_transactions (
     id TEXT PRIMARY KEY,
@@ -103,7 +105,8 @@ CREATE TABLE IF NOT EXISTS nonderiv_transactions (
     shares_owned_after NUMERIC,
     value_owned_after NUMERIC,
     direct_indirect TEXT,
-    nature_of_ownership TEXT
+    nature_of_ownership TEXT,
+    source_row_key INTEGER
 );
 CREATE TABLE IF NOT EXISTS nonderiv_holdings (
     id TEXT PRIMARY KEY,
@@ -114,7 +117,8 @@ CREATE TABLE IF NOT EXISTS nonderiv_holdings (
     shares_owned NUMERIC,
     value_owned NUMERIC,
     direct_indirect TEXT,
-    nature_of_ownership TEXT
+    nature_of_ownership TEXT,
+    source_row_key INTEGER
 );
 CREATE TABLE IF NOT EXISTS deriv_transactions (
     id TEXT PRIMARY KEY,
@@ -140,7 +144,8 @@ CREATE TABLE IF NOT EXISTS deriv_transactions (
     shares_owned_after NUMERIC,
     value_owned_after NUMERIC,
     direct_indirect TEXT,
-    nature_of_ownership TEXT
+    nature_of_ownership TEXT,
+    source_row_key INTEGER
 );
 CREATE TABLE IF NOT EXISTS deriv_holdings (
     id TEXT PRIMARY KEY,
@@ -157,7 +162,8 @@ CREATE TABLE IF NOT EXISTS deriv_holdings (
     shares_owned NUMERIC,
     value_owned NUMERIC,
     direct_indirect TEXT,
-    nature_of_ownership TEXT
+    nature_of_ownership TEXT,
+    source_row_key INTEGER
 );
 CREATE TABLE IF NOT EXISTS footnotes (
     id TEXT PRIMARY KEY,
