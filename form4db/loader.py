@@ -5,6 +5,7 @@ is replaced whole (its rows, owners, footnotes and signatures go with it). Ids d
 accession number and document order, so they are the same on every rebuild.
 """
 
+import functools
 import json
 import os
 import sqlite3
@@ -37,16 +38,7 @@ LOADED_COLUMNS = loaded_columns()
 VALUE_COLUMNS = {table: columns[2:] for table, columns in LOADED_COLUMNS.items()}
 # SQLite's limit on parameters in one statement (999 before version 3.32).
 MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-MULTI_ROW_INSERTS = {
-    table: "INSERT INTO {} ({}) VALUES {}".format(
-        table, ", ".join(columns),
-        ", ".join(["({})".format(", ".join("?" * len(columns)))] * (MAX_PARAMETERS // len(columns))))
-    for table, columns in LOADED_COLUMNS.items()
-}
-INSERTS = {
-    table: "INSERT INTO {} ({}) VALUES ({})".format(table, ", ".join(columns), ", ".join("?" * len(columns)))
-    for table, columns in LOADED_COLUMNS.items()
-}
+ROWS_PER_INSERT = 128
 
 
 class Summary(NamedTuple):
@@ -178,7 +170,7 @@ class Loader:
         if self.is_new:
             self.work_path.unlink(missing_ok=True)  # left by a run that was killed
         # Batches load in the build's writer thread, one at a time; the rest happens in its main one.
-        self.conn = sqlite3.connect(self.work_path, check_same_thread=False)
+        self.conn = sqlite3.connect(self.work_path, check_same_thread=False, cached_statements=256)
         self.db = sqlite_utils.Database(self.conn)
         if self.is_new:
             self.conn.execute("PRAGMA journal_mode = TRUNCATE")  # on disk: full-text merges can be large
@@ -218,12 +210,16 @@ class Loader:
 
     def insert(self, table: str, rows: list[tuple]) -> None:
         """Insert rows many to a statement: SQLite then works long without Python's lock, so a
-        build reading files in another thread goes on meanwhile. The rest one by one."""
-        per_statement = MAX_PARAMETERS // len(LOADED_COLUMNS[table])
-        whole = len(rows) - len(rows) % per_statement
-        for start in range(0, whole, per_statement):
-            self.conn.execute(MULTI_ROW_INSERTS[table], list(chain.from_iterable(rows[start : start + per_statement])))
-        self.conn.executemany(INSERTS[table], rows[whole:])
+        build reading files in another thread goes on meanwhile (row by row, the two threads
+        would mostly wait for each other). Chunks are of ROWS_PER_INSERT rows, then powers of
+        two, so a few statement texts serve every batch. (Larger chunks were no faster and their
+        prepared statements took tens of megabytes.)"""
+        most = min(ROWS_PER_INSERT, MAX_PARAMETERS // len(LOADED_COLUMNS[table]))
+        start = 0
+        while start < len(rows):
+            size = min(most, 1 << ((len(rows) - start).bit_length() - 1))
+            self.conn.execute(multi_row_insert(table, size), list(chain.from_iterable(rows[start : start + size])))
+            start += size
 
     def drop_secondary_indexes(self) -> None:
         """Load without secondary indexes; close() builds each in one sorted pass, much faster."""
@@ -331,6 +327,14 @@ class Loader:
         self.conn.close()
         if self.is_new:
             self.work_path.unlink(missing_ok=True)
+
+
+@functools.lru_cache(maxsize=None)
+def multi_row_insert(table: str, rows: int) -> str:
+    """INSERT of ``rows`` rows into ``table``, all columns the loader fills."""
+    columns = LOADED_COLUMNS[table]
+    values = "({})".format(", ".join("?" * len(columns)))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([values] * rows)}"
 
 
 def compare(stored: Stored | None, summary: Summary) -> str:

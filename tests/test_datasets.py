@@ -157,6 +157,6 @@ def test_dates_and_relationships():
     assert to_date("2024-01-31") is None and to_date("31-FOO-2024") is None
     for text, flags in [("Director,Officer", (1, 1, 0, 0)), ("DirectorTenPercentOwner", (1, 0, 1, 0)),
                         ("Other", (0, 0, 0, 1)), ("", (0, 0, 0, 0))]:
-        owner = to_owner({"RPTOWNERCIK": "0001214156", "RPTOWNER_RELATIONSHIP": text}, 1)
-        assert owner["owner_cik"] == 1214156
+        owner = to_owner({"owner_cik": 1214156, "relationship": text}, 1)
+        assert owner["owner_cik"] == 1214156 and "relationship" not in owner
         assert (owner["is_director"], owner["is_officer"], owner["is_ten_percent_owner"], owner["is_other"]) == flags

@@ -6,7 +6,9 @@ misspellings); a table missing from a quarter, or a column nobody knows, is repo
 sets cannot carry everything the XML does: DATASET_CANNOT_CARRY lists what stays empty.
 """
 
+import contextlib
 import csv
+import functools
 import hashlib
 import io
 import itertools
@@ -38,9 +40,10 @@ DATASET_CANNOT_CARRY = {
 
 
 def text(value: str) -> str | None:
-    return value.strip() or None
+    return unquote(value.strip()) or None
 
 
+@functools.lru_cache(maxsize=8192)  # a quarter holds a few hundred distinct dates
 def to_date(value: str) -> str | None:
     """31-JAN-2024 -> 2024-01-31, whatever the locale."""
     parts = value.strip().split("-")
@@ -116,7 +119,13 @@ ROW_COLUMNS = {
 }
 # Footnotes on transactionCoding belong to the code (as in the XML reader); both spellings occur.
 CODING_FOOTNOTES = {"EQUITY_SWAP_TRANS_CD_FN", "EQUITY_SWAP_INVOLVED_FN"}
-HOLDING_RENAMES = {"shares_owned_after": "shares_owned", "value_owned_after": "value_owned"}
+HOLDING_RENAMES = {"shares_owned_after": "shares_owned", "value_owned_after": "value_owned",
+                   "transaction_code": "transaction_form_type"}  # a holding's coding holds the form type
+HOLDING_COLUMNS = {name: (HOLDING_RENAMES.get(column, column), convert) for name, (column, convert) in ROW_COLUMNS.items()}
+# NAME_FN -> the field its footnote ids sit on.
+ROW_FOOTNOTES = {**{f"{name}_FN": column for name, (column, _) in ROW_COLUMNS.items()},
+                 **{name: "transaction_code" for name in CODING_FOOTNOTES}}
+HOLDING_FOOTNOTES = {name: HOLDING_RENAMES.get(column, column) for name, column in ROW_FOOTNOTES.items()}
 ROW_FILES = {
     "NONDERIV_TRANS": ("nonderiv_transactions", "NONDERIV_TRANS_SK"),
     "NONDERIV_HOLDING": ("nonderiv_holdings", "NONDERIV_HOLDING_SK"),
@@ -161,11 +170,11 @@ def read_quarter(path: Path, source_path: str) -> Quarter:
     quarter = Quarter(path.name.removesuffix(".zip"), source_path, sqlite3.connect(""))
     try:
         for name in TABLE_FILES:
-            data = member(path, f"{name}.tsv")
-            if data is None:
-                quarter.notes.append((f"{name}.tsv", "missing from the quarter: its rows are not imported"))
-                continue
-            stage(quarter, name, data)
+            with open_member(path, f"{name}.tsv") as lines:
+                if lines is None:
+                    quarter.notes.append((f"{name}.tsv", "missing from the quarter: its rows are not imported"))
+                    continue
+                stage(quarter, name, lines)
         if "SUBMISSION" not in quarter.tables:
             raise ReadError("no SUBMISSION.tsv, so no filings")
     except BaseException:
@@ -174,11 +183,11 @@ def read_quarter(path: Path, source_path: str) -> Quarter:
     return quarter
 
 
-def stage(quarter: Quarter, name: str, data: bytes) -> None:
-    """Copy one TSV into the staging database, indexed by accession. No quoting: a stray " in a
-    name must not swallow the lines after it."""
-    rows = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace")), delimiter="\t",
-                      quoting=csv.QUOTE_NONE)
+def stage(quarter: Quarter, name: str, lines: io.TextIOBase) -> None:
+    """Copy one TSV, as it streams in, into the staging database, clustered by accession. No
+    quoting: a stray " in a name must not swallow the lines after it (quoted cells are unwrapped
+    when read)."""
+    rows = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
     columns = [column.strip() for column in next(rows, [])]
     if "ACCESSION_NUMBER" not in columns:
         raise ReadError(f"{name}.tsv has no ACCESSION_NUMBER column")
@@ -189,12 +198,14 @@ def stage(quarter: Quarter, name: str, data: bytes) -> None:
     if unknown or missing:
         quarter.notes.append((f"{name}.tsv", "; ".join(filter(None, problems))))
     width = len(columns)
-    quarter.conn.execute(f"CREATE TABLE [{name}] ({', '.join(f'[{c}]' for c in columns)}, seq INTEGER)")
+    cells = ", ".join(f"c{i}" for i in range(width))
+    quarter.conn.execute(f"CREATE TABLE [{name}] (accession TEXT, seq INTEGER, {cells}, "
+                         "PRIMARY KEY (accession, seq)) WITHOUT ROWID")
+    at = columns.index("ACCESSION_NUMBER")
     quarter.conn.executemany(
-        f"INSERT INTO [{name}] VALUES ({', '.join('?' * (width + 1))})",
-        ((*map(unquote, (row + [""] * width)[:width]), seq) for seq, row in enumerate(rows) if row),
+        f"INSERT INTO [{name}] VALUES (?, ?, {', '.join('?' * width)})",
+        ((row[at].strip(), seq, *(row + [""] * width)[:width]) for seq, row in enumerate(rows) if len(row) > at),
     )
-    quarter.conn.execute(f"CREATE INDEX [{name}_accession] ON [{name}] (ACCESSION_NUMBER, seq)")
     quarter.tables[name] = columns
 
 
@@ -205,96 +216,116 @@ def unquote(cell: str) -> str:
     return cell
 
 
-def member(path: Path, name: str) -> bytes | None:
-    """A table file from a quarter's zip or folder, or None when it is not there."""
+@contextlib.contextmanager
+def open_member(path: Path, name: str) -> Iterator[io.TextIOBase | None]:
+    """A table file of a quarter's zip or folder as a stream of text, or None when it is not there."""
     if path.is_dir():
         file = path / name
-        return file.read_bytes() if file.exists() else None
+        if not file.exists():
+            yield None
+            return
+        with open(file, encoding="utf-8-sig", errors="replace", newline="") as lines:
+            yield lines
+        return
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = {Path(n).name: n for n in archive.namelist()}
-            return archive.read(names[name]) if name in names else None
+        archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
         raise ReadError("not a zip file") from None
+    with archive:
+        names = {Path(n).name: n for n in archive.namelist()}
+        if name not in names:
+            yield None
+            return
+        with archive.open(names[name]) as raw:
+            yield io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
 
 
 def filings(quarter: Quarter) -> Iterator[Filing]:
     """One Filing per accession of the quarter's SUBMISSION table, with its rows from the others,
     walking every table once in accession order."""
+    plans = {name: Plan(columns) for name, columns in quarter.tables.items()}
     cursors = {name: rows_by_accession(quarter, name) for name in quarter.tables if name != "SUBMISSION"}
     pending = {name: next(cursor, None) for name, cursor in cursors.items()}
     for accession, submissions in rows_by_accession(quarter, "SUBMISSION"):
-        submission = submissions[-1]  # listed twice: the later row
-        parts = {}
+        parts = {"SUBMISSION": submissions[-1:]}  # listed twice: the later row
         for name, cursor in cursors.items():
             while pending[name] is not None and pending[name][0] < accession:  # rows of no filing
                 pending[name] = next(cursor, None)
             if pending[name] is not None and pending[name][0] == accession:
                 parts[name] = pending[name][1]
                 pending[name] = next(cursor, None)
-        yield to_filing(accession, submission, parts, quarter.source_path)
+        yield to_filing(accession, parts, plans, quarter.source_path)
 
 
-def rows_by_accession(quarter: Quarter, name: str) -> Iterator[tuple[str, list[dict]]]:
-    """(accession, its rows as dicts by column name), in accession order."""
-    columns = quarter.tables[name]
-    position = columns.index("ACCESSION_NUMBER")
-    query = quarter.conn.execute(f"SELECT * FROM [{name}] ORDER BY ACCESSION_NUMBER, seq")
-    for accession, rows in itertools.groupby(query, key=lambda row: row[position]):
-        yield accession.strip(), [dict(zip(columns, row)) for row in rows]
+def rows_by_accession(quarter: Quarter, name: str) -> Iterator[tuple[str, list[tuple]]]:
+    """(accession, its rows as tuples of cells), in accession order, each in file order."""
+    query = quarter.conn.execute(f"SELECT * FROM [{name}] ORDER BY accession, seq")
+    for accession, rows in itertools.groupby(query, key=lambda row: row[0]):
+        yield accession, [row[2:] for row in rows]
 
 
-def to_filing(accession: str, submission: dict, parts: dict[str, list[dict]], source_path: str) -> Filing:
-    fingerprint = hashlib.sha256(repr((submission, sorted(parts.items()))).encode()).hexdigest()
+class Plan:
+    """Where each column of one table file goes, worked out once from its header."""
+
+    def __init__(self, columns: list[str]):
+        self.at = {column: i for i, column in enumerate(columns)}
+
+    def values(self, row: tuple, mapping: dict) -> dict:
+        """column -> value of the cells of ``mapping`` (file column -> (column, converter)) given."""
+        found = {}
+        for name, (column, convert) in mapping.items():
+            i = self.at.get(name)
+            if i is not None and row[i] and (value := convert(row[i])) is not None:
+                found[column] = value
+        return found
+
+    def cell(self, row: tuple, name: str) -> str:
+        i = self.at.get(name)
+        return row[i] if i is not None else ""
+
+
+def to_filing(accession: str, parts: dict[str, list[tuple]], plans: dict[str, Plan], source_path: str) -> Filing:
+    fingerprint = hashlib.sha256("\n".join(
+        f"{name}\t" + "\t".join(row) for name, rows in parts.items() for row in rows).encode()).hexdigest()
     filing = Filing(accession, "dataset", "dataset", source_path, fingerprint)
-    header = {column: convert(submission[name]) for name, (column, convert) in SUBMISSION_COLUMNS.items()
-              if name in submission}
+    header = plans["SUBMISSION"].values(parts["SUBMISSION"][0], SUBMISSION_COLUMNS)
     filing.header = {"filing_date": header.pop("filing_date", None)}
     filing.issuer = {k: header.pop(k) for k in ("issuer_cik", "issuer_name", "issuer_trading_symbol") if k in header}
-    filing.document = {k: v for k, v in header.items() if v is not None}
+    filing.document = header
     for row in parts.get("REPORTINGOWNER", []):
-        filing.owners.append(to_owner(row, len(filing.owners) + 1))
+        filing.owners.append(to_owner(plans["REPORTINGOWNER"].values(row, OWNER_COLUMNS), len(filing.owners) + 1))
     for name, (table, key) in ROW_FILES.items():
-        for row in sorted(parts.get(name, []), key=lambda r: int(r[key]) if r[key].strip().isdigit() else 0):
-            add_row(filing, table, row, key)
+        if name in parts:
+            plan = plans[name]
+            for row in sorted(parts[name], key=lambda r: to_cik(plan.cell(r, key)) or 0):
+                add_row(filing, table, plan, row, key)
     for row in parts.get("FOOTNOTES", []):
-        filing.footnotes.append((row["FOOTNOTE_ID"].strip(), text(row["FOOTNOTE_TXT"])))
+        plan = plans["FOOTNOTES"]
+        filing.footnotes.append((plan.cell(row, "FOOTNOTE_ID").strip(), text(plan.cell(row, "FOOTNOTE_TXT"))))
     for row in parts.get("OWNER_SIGNATURE", []):
+        plan = plans["OWNER_SIGNATURE"]
         filing.signatures.append({"signature_seq": len(filing.signatures) + 1,
-                                  "signature_name": text(row["OWNERSIGNATURENAME"]),
-                                  "signature_date": to_date(row["OWNERSIGNATUREDATE"])})
+                                  "signature_name": text(plan.cell(row, "OWNERSIGNATURENAME")),
+                                  "signature_date": to_date(plan.cell(row, "OWNERSIGNATUREDATE"))})
     return filing
 
 
-def to_owner(row: dict, seq: int) -> dict:
-    owner = {"owner_seq": seq}
-    for name, (column, convert) in OWNER_COLUMNS.items():
-        if name in row and (value := convert(row[name])) is not None:
-            owner[column] = value
-    relationship = owner.pop("relationship", "") or ""
+def to_owner(owner: dict, seq: int) -> dict:
+    """An owner from its REPORTINGOWNER values; the relationship string becomes the four flags."""
+    relationship = (owner.pop("relationship", None) or "").lower()
     for token, flag in RELATIONSHIPS.items():  # "Director,Officer", also run together or spaced
-        owner[flag] = int(token.lower() in relationship.lower())
-    return owner
+        owner[flag] = int(token.lower() in relationship)
+    return {"owner_seq": seq, **owner}
 
 
-def add_row(filing: Filing, table: str, row: dict, key: str) -> None:
+def add_row(filing: Filing, table: str, plan: Plan, row: tuple, key: str) -> None:
     rows = filing.rows[table]
-    values = {"row_seq": len(rows) + 1, "source_row_key": to_cik(row[key])}
-    holding = table.endswith("holdings")
-    for name, raw in row.items():
-        if name in ROW_COLUMNS:
-            column, convert = ROW_COLUMNS[name]
-            column = HOLDING_RENAMES.get(column, column) if holding else column
-            if (value := convert(raw)) is not None:
-                values[column] = value
-        elif name.endswith("_FN") and raw and raw.strip():
-            field_name = "transaction_code" if name in CODING_FOOTNOTES else ROW_COLUMNS.get(name[:-3], (None,))[0]
-            if field_name is None:
-                continue
-            field_name = HOLDING_RENAMES.get(field_name, field_name) if holding else field_name
-            if holding and field_name == "transaction_code":
-                field_name = "transaction_form_type"
-            for footnote_id in FOOTNOTE_IDS.findall(raw):
-                filing.footnote_refs.append(FootnoteRef(footnote_id, table, values["row_seq"], field_name))
+    seq = len(rows) + 1
+    values = {"row_seq": seq, "source_row_key": to_cik(plan.cell(row, key)),
+              **plan.values(row, HOLDING_COLUMNS if table.endswith("holdings") else ROW_COLUMNS)}
+    for name, field_name in (HOLDING_FOOTNOTES if table.endswith("holdings") else ROW_FOOTNOTES).items():
+        cell = plan.cell(row, name)
+        if cell:
+            for footnote_id in FOOTNOTE_IDS.findall(cell):
+                filing.footnote_refs.append(FootnoteRef(footnote_id, table, seq, field_name))
     rows.append(values)
-
