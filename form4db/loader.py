@@ -9,6 +9,7 @@ import functools
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -202,9 +203,8 @@ class Loader:
                 self.index_text(table, columns, first_rowids[table])
             self.upsert_dimensions(first_rowids["filings"], first_rowids["filing_owners"])
             self.merge_sources(batch.filings, stored)
-            self.conn.executemany(
-                "DELETE FROM build_errors WHERE source_path = ?", [(path,) for path in batch.loaded_paths]
-            )
+            for chunk in chunks(batch.loaded_paths, 500):  # a file read now has no error left
+                self.conn.execute(f"DELETE FROM build_errors WHERE source_path IN ({', '.join('?' * len(chunk))})", chunk)
             self.conn.executemany("INSERT OR REPLACE INTO build_errors VALUES (?, ?, ?)", batch.errors)
         return outcome
 
@@ -230,8 +230,7 @@ class Loader:
 
     def stored_versions(self, accessions: list[str]) -> dict[str, Stored]:
         found = {}
-        for start in range(0, len(accessions), 500):
-            chunk = accessions[start : start + 500]
+        for chunk in chunks(accessions, 500):
             sql = ("SELECT accession_number, content_sha256, source_format, filing_date, sources "
                    "FROM filings WHERE accession_number IN ({})")
             for accession, sha256, source_format, filing_date, sources in self.conn.execute(
@@ -327,6 +326,11 @@ class Loader:
         self.conn.close()
         if self.is_new:
             self.work_path.unlink(missing_ok=True)
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 @functools.lru_cache(maxsize=None)
