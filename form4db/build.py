@@ -20,7 +20,7 @@ from .readers.full_submission import read_full_submission
 from .readers.insider_datasets import filings, read_quarter
 from .readers.ownership_xml import read_ownership_xml
 
-BATCH_SIZE = 500
+BATCH_SIZE = 250
 FILING_SUFFIXES = (".xml", ".txt", ".nc")
 
 
