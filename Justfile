@@ -25,9 +25,11 @@ serve-public:
 test: install
     {{bin}}/pytest
 
-# Build benchmark: the corpus replicated to 5,000 and 20,000 filings
+# Build benchmark (the corpus replicated to 5,000 and 20,000 filings), then the data-set import
+# benchmark (the slice replicated to 25,000 and 100,000 filings)
 bench: install
     {{bin}}/python bench/bench_build.py --files 5000 --files 20000 --runs 3 --jobs 0 --jobs 1 --jobs 2
+    {{bin}}/python bench/bench_datasets.py --filings 25000 --filings 100000 --runs 3
 
 # Latency of every screen through Datasette's HTTP on a built database: just bench-queries form4.db
 bench-queries db="form4.db": install

@@ -21,7 +21,9 @@ from .edgar import (
     Edgar,
     FetchError,
     fetch,
+    fetch_datasets,
     ownership_forms,
+    quarters,
     user_agent_or_fail,
 )
 from .schema import ensure_schema
@@ -132,6 +134,34 @@ def fetch_command(**options):
     run_fetch(**options)
 
 
+@cli.command("fetch-datasets")
+@click.option("--quarters", "spec", required=True, help="Quarters: 2006q1..2025q4, 2024q3, or a list: 2023q4,2024q1.")
+@click.option("--cache", "cache_dir", default="edgar-cache", show_default=True, type=click.Path(file_okay=False),
+              help="The data sets land in CACHE/datasets.")
+@click.option("--user-agent", help=f"Who is asking, with a contact e-mail (or set {USER_AGENT_ENV}).")
+@click.option("--rate", default=10.0, show_default=True, type=click.FloatRange(0.1, 10),
+              help="Requests per second in total, at most EDGAR's limit of 10.")
+@click.option("--attempts", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Tries per request before a quarter is recorded as failed.")
+@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="EDGAR, or a mirror of it.")
+def fetch_datasets_command(spec, cache_dir, user_agent, rate, attempts, base_url):
+    """Download the SEC's quarterly Insider Transactions Data Sets (2006 on) into the cache,
+    through the same polite client as fetch; then `form4db import-datasets CACHE/datasets`."""
+    try:
+        wanted = quarters(spec)
+        edgar = Edgar(user_agent_or_fail(user_agent), base_url=base_url, rate=rate, attempts=attempts)
+    except FetchError as error:
+        raise click.UsageError(str(error)) from None
+    with progress_bar_of(len(wanted), "Data sets") as bar:
+        try:
+            report = fetch_datasets(edgar, Cache(Path(cache_dir)), wanted, on_progress=lambda quarter: bar.update(1))
+        finally:
+            edgar.close()
+    click.echo(report.summary())
+    for quarter, reason in report.failed:
+        click.echo(f"warning: {quarter}: {reason}", err=True)
+
+
 @cli.command()
 @fetch_options
 @click.option("--db", "db_path", default="form4.db", show_default=True, help="SQLite database to create or update.")
@@ -191,13 +221,20 @@ def fetch_progress():
 
 
 @contextmanager
-def progress_bar(paths):
-    """A progress bar on a terminal (counting the files first, quickly), nothing otherwise."""
+def progress_bar_of(length: int, label: str):
+    """A progress bar of ``length`` steps on a terminal, nothing otherwise."""
     if not sys.stderr.isatty():
-        yield SimpleNamespace(update=lambda files: None)
+        yield SimpleNamespace(update=lambda steps: None)
         return
-    total = sum(1 for _ in find_files(paths))
-    with click.progressbar(length=total, label="Loading", file=sys.stderr, show_pos=True) as bar:
+    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True, show_eta=True) as bar:
+        yield bar
+
+
+@contextmanager
+def progress_bar(paths):
+    """A progress bar of files on a terminal (counting them first, quickly), nothing otherwise."""
+    total = sum(1 for _ in find_files(paths)) if sys.stderr.isatty() else 0
+    with progress_bar_of(total, "Loading") as bar:
         yield bar
 
 

@@ -5,12 +5,14 @@ EDGAR's index files list each filing once per filer (issuer and every owner); th
 one per accession and downloads its full submission (header and documents in one request).
 """
 
+import io
 import os
 import random
 import re
 import shutil
 import threading
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -291,3 +293,74 @@ def list_filings(edgar: Edgar, cache: Cache, since: date, until: date, forms: se
             if f"{since:%Y%m%d}" <= entry.date_filed <= f"{until:%Y%m%d}":
                 entries.setdefault(entry.accession, entry)
     return list(entries.values())
+
+
+# Where the SEC publishes the quarterly data sets; the newest quarter has been seen under the
+# second folder before moving to the first.
+DATASET_FOLDERS = (
+    "/files/structureddata/data/insider-transactions-data-sets",
+    "/files/datastandardsinnovation/data/insider-transactions-data-sets",
+)
+QUARTER = re.compile(r"(\d{4})q([1-4])")
+
+
+def quarters(spec: str) -> list[str]:
+    """'2006q1..2025q4', '2024q3' or '2023q4,2024q1' -> the quarters, in order."""
+    found = []
+    for part in spec.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("..")
+        start, end = QUARTER.fullmatch(first), QUARTER.fullmatch(last or first)
+        if not start or not end:
+            raise FetchError(f"not a quarter or a range of them: {part!r} (e.g. 2006q1..2025q4)")
+        index = int(start[1]) * 4 + int(start[2]) - 1
+        while index <= int(end[1]) * 4 + int(end[2]) - 1:
+            found.append(f"{index // 4}q{index % 4 + 1}")
+            index += 1
+    return found
+
+
+def check_dataset_zip(data: bytes) -> None:
+    """A downloaded data set must be a whole zip holding SUBMISSION.tsv."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if not any(Path(name).name == "SUBMISSION.tsv" for name in archive.namelist()):
+                raise ReadError("the zip holds no SUBMISSION.tsv")
+            if archive.testzip() is not None:
+                raise ReadError("a member of the zip is corrupt")
+    except zipfile.BadZipFile:
+        raise ReadError("not a whole zip file") from None
+
+
+@dataclass
+class DatasetReport:
+    cached: list[str] = field(default_factory=list)
+    downloaded: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (quarter, reason)
+
+    def summary(self) -> str:
+        return (f"{len(self.cached) + len(self.downloaded):,} quarters in the cache "
+                f"({len(self.downloaded):,} downloaded now), {len(self.failed):,} failed")
+
+
+def fetch_datasets(edgar: Edgar, cache: Cache, wanted: list[str],
+                   on_progress: Callable[[str], None] = lambda quarter: None) -> DatasetReport:
+    """Download each quarter's {quarter}_form345.zip into CACHE/datasets, once."""
+    report = DatasetReport()
+    for quarter in wanted:
+        target = cache.root / "datasets" / f"{quarter}_form345.zip"
+        if target.exists():
+            report.cached.append(quarter)
+        else:
+            try:
+                data = next(filter(None, (edgar.get(f"{folder}/{quarter}_form345.zip", check_dataset_zip)
+                                          for folder in DATASET_FOLDERS)), None)
+            except FetchError as error:
+                report.failed.append((quarter, str(error)))
+            else:
+                if data is None:
+                    report.failed.append((quarter, "not published (yet) by the SEC"))
+                else:
+                    cache.write(target, data)
+                    report.downloaded.append(quarter)
+        on_progress(quarter)
+    return report

@@ -162,6 +162,7 @@ class FakeEdgar:
         self.faults: dict[str, list[tuple]] = {}
         self.fail_always: set[str] = set()
         self.slow_seconds = 0.0
+        self.files: dict[str, bytes] = {}  # any other path -> its body (the data-set zips, say)
         self.base_url = ""
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -234,6 +235,8 @@ class FakeEdgar:
                 return self._quarterly(int(match[1]), int(match[2]))
             if match := ARCHIVE.fullmatch(path):
                 return self._archive(match[1], match[2])
+            if path in self.files:
+                return 200, self.files[path]
         return 404, b"Not Found\n"
 
     def _daily(self, year: int, qtr: int, compact: str) -> tuple[int, bytes]:

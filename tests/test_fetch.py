@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from datetime import date
 
 import pytest
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 
 from form4db.build import build
 from form4db.cli import cli
-from form4db.edgar import Cache, Edgar, fetch
+from form4db.edgar import Cache, Edgar, FetchError, fetch, quarters
 from form4db.readers.full_submission import check_complete, parse_header
 
 from .conftest import CORPUS
@@ -180,3 +181,39 @@ def test_update_loads_only_the_new_filings(tmp_path):
         result = CliRunner().invoke(cli, ["update", *options])
         assert "nothing new to load" in result.output
     assert sqlite_utils.Database(db_path)["filings"].count == 15
+
+
+def test_fetch_datasets_downloads_each_quarter_once_and_import_reads_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORM4DB_USER_AGENT", AGENT)
+    slice_zip = tmp_path / "slice.zip"
+    with zipfile.ZipFile(slice_zip, "w") as archive:
+        for path in (CORPUS / "insider-datasets" / "2024q3_form345_slice").glob("*.tsv"):
+            archive.write(path, path.name)
+    with fake_edgar() as edgar:
+        current = "/files/structureddata/data/insider-transactions-data-sets/2024q3_form345.zip"
+        newest = "/files/datastandardsinnovation/data/insider-transactions-data-sets/2024q4_form345.zip"
+        edgar.files = {current: slice_zip.read_bytes(), newest: slice_zip.read_bytes()}
+        edgar.faults[current] = [("truncate-clean",)]  # a cut zip is fetched again
+        command = ["fetch-datasets", "--quarters", "2024q3..2025q1", "--base-url", edgar.base_url,
+                   "--cache", str(tmp_path / "cache")]
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 0, result.output
+        assert "2 quarters in the cache (2 downloaded now), 1 failed" in result.output
+        assert "warning: 2025q1: not published (yet) by the SEC" in result.output
+        assert [r.status for r in edgar.requests if r.path == current] == [200, 200]
+        before = len(edgar.requests)
+        result = CliRunner().invoke(cli, [*command[:2], "2024q3..2024q4", *command[3:]])
+        assert "2 quarters in the cache (0 downloaded now), 0 failed" in result.output
+        assert edgar.requests[before:] == []
+    assert sorted(p.name for p in (tmp_path / "cache" / "datasets").iterdir()) == [
+        "2024q3_form345.zip", "2024q4_form345.zip"]
+    result = CliRunner().invoke(cli, ["import-datasets", str(tmp_path / "cache" / "datasets"),
+                                      "--db", str(tmp_path / "f.db")])
+    assert "760 filings (380 new, 0 replaced, 380 unchanged)" in result.output  # the same filings twice
+
+
+def test_quarter_ranges():
+    assert quarters("2023q3..2024q2") == ["2023q3", "2023q4", "2024q1", "2024q2"]
+    assert quarters("2024Q3, 2006q1") == ["2024q3", "2006q1"]
+    with pytest.raises(FetchError, match="not a quarter"):
+        quarters("2024-q3")
