@@ -7,11 +7,11 @@ import os
 import sqlite3
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from .derive import derive
 from .loader import Batch, Loader

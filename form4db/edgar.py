@@ -13,12 +13,12 @@ import shutil
 import threading
 import time
 import zipfile
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import httpx
 

@@ -333,7 +333,7 @@ def chunks(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def multi_row_insert(table: str, rows: int) -> str:
     """INSERT of ``rows`` rows into ``table``, all columns the loader fills."""
     columns = LOADED_COLUMNS[table]

@@ -269,15 +269,31 @@ class Plan:
 
     def __init__(self, columns: list[str]):
         self.at = {column: i for i, column in enumerate(columns)}
+        self.layouts: dict[int, list[tuple]] = {}
+
+    def layout(self, mapping: dict) -> list[tuple]:
+        """(position, *target) of each column of ``mapping`` this file has."""
+        if id(mapping) not in self.layouts:
+            self.layouts[id(mapping)] = [
+                (self.at[name], *(target if isinstance(target, tuple) else (target,)))
+                for name, target in mapping.items() if name in self.at
+            ]
+        return self.layouts[id(mapping)]
 
     def values(self, row: tuple, mapping: dict) -> dict:
         """column -> value of the cells of ``mapping`` (file column -> (column, converter)) given."""
         found = {}
-        for name, (column, convert) in mapping.items():
-            i = self.at.get(name)
-            if i is not None and row[i] and (value := convert(row[i])) is not None:
+        for i, column, convert in self.layout(mapping):
+            if row[i] and (value := convert(row[i])) is not None:
                 found[column] = value
         return found
+
+    def footnotes(self, row: tuple, mapping: dict) -> Iterator[tuple[str, str]]:
+        """(field, footnote id) of the footnote cells of ``mapping`` (NAME_FN -> field) given."""
+        for i, field_name in self.layout(mapping):
+            if row[i]:
+                for footnote_id in FOOTNOTE_IDS.findall(row[i]):
+                    yield field_name, footnote_id
 
     def cell(self, row: tuple, name: str) -> str:
         i = self.at.get(name)
@@ -321,11 +337,8 @@ def to_owner(owner: dict, seq: int) -> dict:
 def add_row(filing: Filing, table: str, plan: Plan, row: tuple, key: str) -> None:
     rows = filing.rows[table]
     seq = len(rows) + 1
-    values = {"row_seq": seq, "source_row_key": to_cik(plan.cell(row, key)),
-              **plan.values(row, HOLDING_COLUMNS if table.endswith("holdings") else ROW_COLUMNS)}
-    for name, field_name in (HOLDING_FOOTNOTES if table.endswith("holdings") else ROW_FOOTNOTES).items():
-        cell = plan.cell(row, name)
-        if cell:
-            for footnote_id in FOOTNOTE_IDS.findall(cell):
-                filing.footnote_refs.append(FootnoteRef(footnote_id, table, seq, field_name))
-    rows.append(values)
+    holding = table.endswith("holdings")
+    rows.append({"row_seq": seq, "source_row_key": to_cik(plan.cell(row, key)),
+                 **plan.values(row, HOLDING_COLUMNS if holding else ROW_COLUMNS)})
+    for field_name, footnote_id in plan.footnotes(row, HOLDING_FOOTNOTES if holding else ROW_FOOTNOTES):
+        filing.footnote_refs.append(FootnoteRef(footnote_id, table, seq, field_name))
