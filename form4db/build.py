@@ -177,7 +177,10 @@ def dataset_batches(paths: Iterable[str]) -> Iterator[Batch]:
             for chunk in batched(filings(quarter), BATCH_SIZE):
                 batch = Batch()
                 for filing in chunk:
-                    batch.add(filing)
+                    if isinstance(filing, ReadError):
+                        batch.add_error(source_path, str(filing))
+                    else:
+                        batch.add(filing)
                 yield batch
         finally:
             quarter.close()

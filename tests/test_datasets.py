@@ -160,3 +160,12 @@ def test_dates_and_relationships():
         owner = to_owner({"owner_cik": 1214156, "relationship": text}, 1)
         assert owner["owner_cik"] == 1214156 and "relationship" not in owner
         assert (owner["is_director"], owner["is_officer"], owner["is_ten_percent_owner"], owner["is_other"]) == flags
+
+
+def test_a_broken_quarter_is_an_error_and_the_next_imports(tmp_path):
+    (tmp_path / "quarters").mkdir()
+    (tmp_path / "quarters" / "2024q2_form345.zip").write_bytes(b"PK\x03\x04 cut short")
+    shutil.copytree(SLICE, tmp_path / "quarters" / "2024q3_form345")
+    report = import_datasets([str(tmp_path / "quarters")], str(tmp_path / "f.db"))
+    assert report.new == 380
+    assert ("quarters/2024q2_form345.zip", "not a zip file") in report.errors

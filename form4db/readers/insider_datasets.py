@@ -22,6 +22,7 @@ from pathlib import Path
 from ..model import Filing, FootnoteRef, ReadError
 from .ownership_xml import to_boolean, to_number
 
+csv.field_size_limit(2**31 - 1)  # remarks and footnotes may be long
 MONTHS = {m: i for i, m in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
 FOOTNOTE_IDS = re.compile(r"[^\s,;]+")
@@ -174,7 +175,10 @@ def read_quarter(path: Path, source_path: str) -> Quarter:
                 if lines is None:
                     quarter.notes.append((f"{name}.tsv", "missing from the quarter: its rows are not imported"))
                     continue
-                stage(quarter, name, lines)
+                try:
+                    stage(quarter, name, lines)
+                except (csv.Error, OSError, zipfile.BadZipFile) as error:  # cut short, corrupt
+                    raise ReadError(f"{name}.tsv cannot be read: {error}") from None
         if "SUBMISSION" not in quarter.tables:
             raise ReadError("no SUBMISSION.tsv, so no filings")
     except BaseException:
@@ -240,9 +244,9 @@ def open_member(path: Path, name: str) -> Iterator[io.TextIOBase | None]:
             yield io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
 
 
-def filings(quarter: Quarter) -> Iterator[Filing]:
+def filings(quarter: Quarter) -> Iterator[Filing | ReadError]:
     """One Filing per accession of the quarter's SUBMISSION table, with its rows from the others,
-    walking every table once in accession order."""
+    walking every table once in accession order (or why it could not be read)."""
     plans = {name: Plan(columns) for name, columns in quarter.tables.items()}
     cursors = {name: rows_by_accession(quarter, name) for name in quarter.tables if name != "SUBMISSION"}
     pending = {name: next(cursor, None) for name, cursor in cursors.items()}
@@ -254,7 +258,10 @@ def filings(quarter: Quarter) -> Iterator[Filing]:
             if pending[name] is not None and pending[name][0] == accession:
                 parts[name] = pending[name][1]
                 pending[name] = next(cursor, None)
-        yield to_filing(accession, parts, plans, quarter.source_path)
+        try:
+            yield to_filing(accession, parts, plans, quarter.source_path)
+        except Exception as error:  # a reader bug must cost one filing, not the quarter
+            yield ReadError(f"{accession}: reader failed: {type(error).__name__}: {error}")
 
 
 def rows_by_accession(quarter: Quarter, name: str) -> Iterator[tuple[str, list[tuple]]]:
