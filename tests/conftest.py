@@ -1,4 +1,10 @@
 import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -54,3 +60,34 @@ def sample_db(sample_db_path):
 def rows(db, sql, params=()):
     """Query results as a list of dicts."""
     return [dict(row) for row in db.query(sql, params)]
+
+
+@pytest.fixture(scope="session")
+def site(site_server):
+    """The URL of a real Datasette serving the configuration directory."""
+    return site_server[0]
+
+
+@pytest.fixture(scope="session")
+def site_server(tmp_path_factory, corpus):
+    """A real Datasette serving the configuration directory, with corpus and sample built in: (url, folder)."""
+    folder = tmp_path_factory.mktemp("site")
+    for name in ("metadata.yml", "settings.json", "plugins", "templates"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
+    assert build([str(CORPUS_XML), str(SAMPLE)], str(folder / "form4.db")).errors == []
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([f"{sys.prefix}/bin/datasette", "serve", ".", "--port", str(port)], cwd=folder,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url, folder
+    server.terminate()
+    server.wait(timeout=10)

@@ -4,17 +4,10 @@ Screenshots land in test-screenshots/."""
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-from form4db.build import build
-
-from .conftest import CORPUS_XML, REPO, SAMPLE
+from .conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO / "test-screenshots"
@@ -34,31 +27,6 @@ def browser():
             "--disable-background-networking", "--disable-component-update"])
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A real Datasette serving the configuration directory, with corpus and sample built in."""
-    folder = tmp_path_factory.mktemp("site")
-    for name in ("metadata.yml", "settings.json", "plugins", "templates"):
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
-    assert build([str(CORPUS_XML), str(SAMPLE)], str(folder / "form4.db")).errors == []
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([f"{sys.prefix}/bin/datasette", "serve", ".", "--port", str(port)], cwd=folder,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
 
 
 def screenshot(page, name):
