@@ -315,7 +315,10 @@ class Loader:
         self.conn.execute("PRAGMA optimize")
         if not self.is_new:
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.conn.execute("PRAGMA journal_mode = DELETE")
+        try:
+            self.conn.execute("PRAGMA journal_mode = DELETE")
+        except sqlite3.OperationalError:
+            pass  # another process (a Datasette serving it) has the file open: it stays in WAL mode
         self.conn.close()
         if self.is_new:
             os.replace(self.work_path, self.db_path)
