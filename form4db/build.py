@@ -22,6 +22,9 @@ from .readers.ownership_xml import read_ownership_xml
 
 BATCH_SIZE = 250
 FILING_SUFFIXES = (".xml", ".txt", ".nc")
+# The largest ownership filings, exhibits included, are a few megabytes; this bounds the memory
+# one file can take.
+MAX_FILE_BYTES = 64 << 20
 
 
 @dataclass
@@ -79,6 +82,8 @@ def read_file(path: Path, source_path: str) -> Filing:
     """Read one file with the reader for its format; raise ReadError saying why it cannot be."""
     try:
         with open(path, "rb", buffering=0) as file:  # unbuffered: one read of the whole file
+            if os.fstat(file.fileno()).st_size > MAX_FILE_BYTES:
+                raise ReadError(f"larger than {MAX_FILE_BYTES >> 20} MiB: not an ownership filing")
             data = file.read()
     except OSError as error:
         raise ReadError(f"cannot read file: {error.strerror or error}") from None

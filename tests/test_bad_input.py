@@ -124,3 +124,12 @@ def test_parser_itself_never_expands_or_fetches_entities(tmp_path):
         assert "amplification" in str(error)
     else:
         assert "lollollol" not in etree.tostring(root).decode()
+
+
+def test_a_huge_file_is_refused_unread(tmp_path):
+    folder, _ = make_folder(tmp_path)
+    with open(folder / "huge.xml", "wb") as huge:
+        huge.truncate(65 << 20)  # sparse: no disk used, and never read
+    result = CliRunner().invoke(cli, ["build", str(folder), "--db", str(tmp_path / "f.db")])
+    assert "warning: input/huge.xml: larger than 64 MiB: not an ownership filing" in result.stderr
+    assert "2 filings (2 new" in result.stdout

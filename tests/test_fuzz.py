@@ -1,0 +1,98 @@
+"""Any input to any reader either loads or is refused with a reason (ReadError): no other
+exception escapes. Mutations of real filings, random bytes and random TSV cells (hypothesis)."""
+
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from form4db.model import ReadError
+from form4db.readers.full_submission import read_full_submission
+from form4db.readers.insider_datasets import filings, read_quarter
+from form4db.readers.ownership_xml import read_ownership_xml
+
+from .conftest import CORPUS
+
+pytestmark = pytest.mark.usefixtures("corpus")
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+XML = sorted((CORPUS / "xml").glob("*.xml"))[:40]
+SUBMISSIONS = sorted((CORPUS / "txt").iterdir())
+SLICE = CORPUS / "insider-datasets" / "2024q3_form345_slice"
+
+
+def mutations(sources):
+    """A real file with a slice cut out, replaced or repeated, or bytes flipped."""
+    return st.tuples(st.sampled_from(sources), st.integers(0, 10**6), st.integers(0, 200),
+                     st.binary(max_size=40), st.sampled_from(["cut", "replace", "repeat", "flip"])).map(mutate)
+
+
+def mutate(case):
+    path, at, length, insert, how = case
+    data = path.read_bytes()
+    at %= max(len(data), 1)
+    if how == "cut":
+        return data[:at] + data[at + length:]
+    if how == "replace":
+        return data[:at] + insert + data[at + length:]
+    if how == "repeat":
+        return data[:at] + data[at:at + length] * 50 + data[at:]
+    return data[:at] + bytes(b ^ 0xFF for b in data[at:at + length]) + data[at + length:]
+
+
+def loads_or_refuses(reader, data):
+    try:
+        filing = reader(data, "fuzz", "fuzz_0001234567-24-000001.xml")
+    except ReadError as error:
+        assert str(error)  # always a reason
+        return
+    assert filing.accession_number and filing.document.get("document_type") in {"3", "3/A", "4", "4/A", "5", "5/A"}
+
+
+@SETTINGS
+@given(mutations(XML))
+def test_mutated_ownership_xml(data):
+    loads_or_refuses(read_ownership_xml, data)
+
+
+@SETTINGS
+@given(mutations(SUBMISSIONS))
+def test_mutated_full_submissions(data):
+    loads_or_refuses(read_full_submission, data)
+
+
+@SETTINGS
+@given(st.binary(max_size=2000))
+def test_random_bytes(data):
+    loads_or_refuses(read_ownership_xml, data)
+    loads_or_refuses(read_full_submission, data)
+
+
+CELLS = st.one_of(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\t\n\r"),
+                          max_size=30),
+                  st.sampled_from(["", "31-FEB-2024", "01-JAN-1900", "1e308", "-0.0", "NaN", '"', '""', "F1,F2",
+                                   "Director Officer", "0001234567", "9" * 40]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_random_cells_in_a_data_set(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("quarter")
+    for source in SLICE.glob("*.tsv"):
+        lines = source.read_text().splitlines()
+        header, rows = lines[0], lines[1:6]
+        width = header.count("\t") + 1
+        fuzzed = ["\t".join([row.split("\t")[0], *data.draw(st.lists(CELLS, min_size=width - 1, max_size=width + 2))])
+                  for row in rows]
+        (folder / source.name).write_text("\n".join([header, *rows, *fuzzed]) + "\n")
+    try:
+        quarter = read_quarter(folder, "fuzz")
+    except ReadError:
+        return
+    try:
+        for filing in filings(quarter):
+            assert isinstance(filing, ReadError) or filing.accession_number
+    finally:
+        quarter.close()
