@@ -72,10 +72,10 @@ def find_files(paths: Iterable[str]) -> Iterator[tuple[Path, str]]:
         base = given.absolute().parent
         for folder, subfolders, names in os.walk(given):
             subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            relative = Path(folder).absolute().relative_to(base).as_posix()
             for name in sorted(names):
                 if name.lower().endswith(FILING_SUFFIXES) and not name.startswith("."):
-                    path = Path(folder, name)
-                    yield path, path.absolute().relative_to(base).as_posix()
+                    yield Path(folder, name), f"{relative}/{name}"
 
 
 def read_file(path: Path, source_path: str) -> Filing:
