@@ -35,6 +35,10 @@ bench: install
 bench-queries db="form4.db": install
     {{bin}}/python bench/bench_queries.py {{db}} --runs 20
 
+# Load test: 50 clients for 60 s against Datasette serving a built database: just bench-load form4.db
+bench-load db="form4.db": install
+    cd bench && ../{{bin}}/python bench_load.py ../{{db}} --clients 50 --seconds 60
+
 # Screens at scale: generate synthetic filings, build them, time every screen (1,000,000: ~25 min)
 bench-scale filings="1000000": install
     rm -rf bench/out/synthetic bench/out/synthetic.db

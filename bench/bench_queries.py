@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -36,11 +37,11 @@ def pages(db_path: Path) -> dict[str, str]:
     }
 
 
-@click.command()
-@click.argument("db", type=click.Path(exists=True, dir_okay=False))
-@click.option("--runs", default=20, show_default=True)
-def main(db, runs):
-    with tempfile.TemporaryDirectory(prefix="form4db-queries-") as site:
+@contextmanager
+def serving(db: str):
+    """A real Datasette on 127.0.0.1 serving DB immutable from a copy of the configuration
+    directory; yields its base URL."""
+    with tempfile.TemporaryDirectory(prefix="form4db-site-") as site:
         site = Path(site)
         for name in ("metadata.yml", "settings.json", "plugins", "templates"):
             source = REPO / name
@@ -61,20 +62,31 @@ def main(db, runs):
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8}  status")
-            with httpx.Client(base_url=base, timeout=60) as client:
-                for name, path in pages(Path(db)).items():
-                    times, status = [], None
-                    for _ in range(runs):
-                        started = time.perf_counter()
-                        status = client.get(path).status_code
-                        times.append((time.perf_counter() - started) * 1000)
-                    times.sort()
-                    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-                    print(f"{name:40} {statistics.median(times):8.1f} {p95:8.1f}  {status}")
+            yield base
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def percentile(times: list[float], fraction: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+@click.command()
+@click.argument("db", type=click.Path(exists=True, dir_okay=False))
+@click.option("--runs", default=20, show_default=True)
+def main(db, runs):
+    with serving(db) as base:
+        print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8}  status")
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for name, path in pages(Path(db)).items():
+                times, status = [], None
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    status = client.get(path).status_code
+                    times.append((time.perf_counter() - started) * 1000)
+                print(f"{name:40} {statistics.median(times):8.1f} {percentile(times, 0.95):8.1f}  {status}")
 
 
 if __name__ == "__main__":
