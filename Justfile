@@ -37,7 +37,7 @@ bench-queries db="form4.db": install
 
 # Load test: 50 clients for 60 s against Datasette serving a built database: just bench-load form4.db
 bench-load db="form4.db": install
-    cd bench && ../{{bin}}/python bench_load.py ../{{db}} --clients 50 --seconds 60
+    {{bin}}/python bench/bench_load.py {{db}} --clients 50 --seconds 60
 
 # Screens at scale: generate synthetic filings, build them, time every screen (1,000,000: ~25 min)
 bench-scale filings="1000000": install
