@@ -2,6 +2,7 @@
 rate limit, through rate limiting, errors and a kill -9, and never without a User-Agent."""
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -217,3 +218,34 @@ def test_quarter_ranges():
     assert quarters("2024Q3, 2006q1") == ["2024q3", "2006q1"]
     with pytest.raises(FetchError, match="not a quarter"):
         quarters("2024-q3")
+
+
+def test_a_long_run_under_random_faults_loses_no_filing_and_keeps_the_rate(tmp_path):
+    """120 filings, a third of whose requests meet a random fault: all arrive, whole, once in
+    the cache, and no second ever sees more than 10 requests."""
+    originals = list(corpus_filings().values())
+    submissions, entries = {}, []
+    for i in range(120):
+        data, listed = originals[i % len(originals)]
+        original = listed[0][3]
+        accession = f"{9600000000 + i:010d}-25-{i:06d}"
+        submissions[accession] = data.replace(original.encode(), accession.encode())
+        entries += [(cik, name, form, accession) for cik, name, form, _ in listed]
+    randomly = random.Random(5)
+    faults = [("429", 1), ("503",), ("drop",), ("truncate",), ("truncate-clean",), ("slow", 1.5)]
+    with FakeEdgar(submissions, {"2025-01-06": entries}).start() as edgar:
+        for cik, _, _, accession in entries:
+            path = f"/Archives/edgar/data/{cik}/{accession}.txt"
+            edgar.faults[path] = [randomly.choice(faults) for _ in range(randomly.choice([0, 0, 1, 2]))]
+        client = Edgar(AGENT, base_url=edgar.base_url, backoff=0.05, timeout=1.0, attempts=6)
+        try:
+            report = fetch(client, Cache(tmp_path / "cache"), date(2025, 1, 6), date(2025, 1, 6), FORMS,
+                           today=date(2025, 1, 20))
+        finally:
+            client.close()
+        assert (report.listed, report.downloaded, report.failed) == (120, 120, [])
+        assert most_in_one_second([r.time for r in edgar.requests]) <= 10
+        faulted = sum(1 for r in edgar.requests if r.status != 200)
+        assert faulted > 20  # the faults did happen
+    for accession, data in submissions.items():
+        assert Cache(tmp_path / "cache").path(accession).read_bytes() == data

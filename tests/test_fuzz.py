@@ -1,8 +1,6 @@
 """Any input to any reader either loads or is refused with a reason (ReadError): no other
 exception escapes. Mutations of real filings, random bytes and random TSV cells (hypothesis)."""
 
-import io
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
