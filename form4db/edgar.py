@@ -24,6 +24,7 @@ import httpx
 
 from .model import ReadError
 from .readers.full_submission import check_complete, parse_header
+from .readers.ownership_xml import ascii_digits
 
 DEFAULT_BASE_URL = "https://www.sec.gov"
 USER_AGENT_ENV = "FORM4DB_USER_AGENT"
@@ -125,7 +126,7 @@ def seconds_from_retry_after(value: str | None) -> float | None:
     """Retry-After as seconds: a number, or an HTTP date."""
     if not value:
         return None
-    if value.strip().isdigit():
+    if ascii_digits(value.strip()):
         return float(value)
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
@@ -168,7 +169,7 @@ def parse_master_index(text: str, forms: set[str]) -> Iterator[IndexEntry]:
             continue
         cik, _, form_type, date_filed, file_name = (part.strip() for part in parts)
         accession = file_name.rsplit("/", 1)[-1].removesuffix(".txt")
-        if cik.isdigit() and re.fullmatch(r"\d{10}-\d{2}-\d{6}", accession):
+        if ascii_digits(cik) and re.fullmatch(r"[0-9]{10}-[0-9]{2}-[0-9]{6}", accession):
             yield IndexEntry(accession, int(cik), form_type, date_filed.replace("-", ""))
 
 
@@ -301,7 +302,7 @@ DATASET_FOLDERS = (
     "/files/structureddata/data/insider-transactions-data-sets",
     "/files/datastandardsinnovation/data/insider-transactions-data-sets",
 )
-QUARTER = re.compile(r"(\d{4})q([1-4])")
+QUARTER = re.compile(r"(\d{4})q([1-4])", re.ASCII)
 
 
 def quarters(spec: str) -> list[str]:

@@ -94,3 +94,13 @@ def test_random_cells_in_a_data_set(tmp_path_factory, data):
             assert isinstance(filing, ReadError) or filing.accession_number
     finally:
         quarter.close()
+
+
+@pytest.mark.parametrize("digits", ["00000379¹6", "٣٣٣", "0000１２３"])
+def test_digits_that_are_not_ascii_are_not_numbers(digits):
+    """Found by bench/fuzz.py: str.isdigit() takes them, int() refuses or misreads them."""
+    data = (CORPUS / "txt" / "air_4_0001127602-25-001055.txt").read_bytes()
+    filing = read_full_submission(data.replace(b"0001806647", digits.encode()), "x.txt", "x.txt")
+    assert filing.entities[0]["cik"] is None
+    xml = (CORPUS / "xml").glob("*0001628280-24-030951*").__next__().read_bytes()
+    loads_or_refuses(read_ownership_xml, xml.replace(b"<issuerCik>", f"<issuerCik>{digits}".encode(), 1))

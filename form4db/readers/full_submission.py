@@ -12,10 +12,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..model import Filing, ReadError
-from .ownership_xml import read_ownership_xml
+from .ownership_xml import ascii_digits, read_ownership_xml
 
 EDGAR_TIME_ZONE = ZoneInfo("America/New_York")  # acceptance times are US Eastern wall-clock time
-ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}")
+ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}", re.ASCII)
 ENDINGS = {b"<SEC-DOCUMENT>": b"</SEC-DOCUMENT>", b"<SUBMISSION>": b"</SUBMISSION>"}
 
 # Both header dialects, line by line: "KEY:<tabs>value" and "<KEY>value".
@@ -96,8 +96,8 @@ def parse_header(text: str) -> tuple[dict, list[dict]]:
         elif entity is None and key in SUBMISSION_KEYS and value:
             submission.setdefault(SUBMISSION_KEYS[key], value)
     for entity in entities:
-        entity["cik"] = int(entity["cik"]) if entity.get("cik", "").isdigit() else None
-        sic = re.search(r"(\d{4})\]?$", entity.get("sic", ""))  # "AIRCRAFT & PARTS [3720]" or "3720"
+        entity["cik"] = int(entity["cik"]) if ascii_digits(entity.get("cik", "")) else None
+        sic = re.search(r"([0-9]{4})\]?$", entity.get("sic", ""))  # "AIRCRAFT & PARTS [3720]" or "3720"
         entity["sic"] = int(sic.group(1)) if sic else None
     return submission, entities
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import Filing, FootnoteRef, ReadError
-from .ownership_xml import to_boolean, to_number
+from .ownership_xml import ascii_digits, to_boolean, to_number
 
 csv.field_size_limit(2**31 - 1)  # remarks and footnotes may be long
 MONTHS = {m: i for i, m in enumerate(
@@ -48,13 +48,13 @@ def text(value: str) -> str | None:
 def to_date(value: str) -> str | None:
     """31-JAN-2024 -> 2024-01-31, whatever the locale."""
     parts = value.strip().split("-")
-    if len(parts) != 3 or parts[1].upper() not in MONTHS or not (parts[0].isdigit() and parts[2].isdigit()):
+    if len(parts) != 3 or parts[1].upper() not in MONTHS or not (ascii_digits(parts[0]) and ascii_digits(parts[2])):
         return None
     return f"{int(parts[2]):04d}-{MONTHS[parts[1].upper()]:02d}-{int(parts[0]):02d}"
 
 
 def to_cik(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
+    return int(value) if ascii_digits(value.strip()) else None
 
 
 def typed(convert):

@@ -15,8 +15,8 @@ from lxml import etree
 from ..model import Filing, FootnoteRef, ReadError
 
 DOCUMENT_TYPES = {"3", "3/A", "4", "4/A", "5", "5/A"}
-ACCESSION_IN_NAME = re.compile(r"(?<!\d)(\d{10})-?(\d{2})-?(\d{6})(?!\d)")
-DATE_WITH_OPTIONAL_ZONE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?")
+ACCESSION_IN_NAME = re.compile(r"(?<!\d)(\d{10})-?(\d{2})-?(\d{6})(?!\d)", re.ASCII)
+DATE_WITH_OPTIONAL_ZONE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:\d{2})?", re.ASCII)
 
 PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -66,7 +66,12 @@ def to_number(text: str) -> int | float | None:
 
 
 def to_integer(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+    return int(text) if ascii_digits(text) else None
+
+
+def ascii_digits(text: str) -> bool:
+    """Only 0-9 (str.isdigit alone also takes "¹" and "٣", which int() refuses or reads)."""
+    return text.isascii() and text.isdigit()
 
 
 TEXT = None  # text is kept as filed, stripped
