@@ -154,7 +154,7 @@ def test_importing_twice_changes_nothing(tmp_path):
 
 def test_dates_and_relationships():
     assert to_date("31-JAN-2024") == "2024-01-31" and to_date("09-sep-2024") == "2024-09-09"
-    assert to_date("2024-01-31") is None and to_date("31-FOO-2024") is None
+    assert to_date("2024-01-31") is None and to_date("31-FOO-2024") is None and to_date("31-FEB-2024") is None
     for text, flags in [("Director,Officer", (1, 1, 0, 0)), ("DirectorTenPercentOwner", (1, 0, 1, 0)),
                         ("Other", (0, 0, 0, 1)), ("", (0, 0, 0, 0))]:
         owner = to_owner({"owner_cik": 1214156, "relationship": text}, 1)
@@ -169,3 +169,16 @@ def test_a_broken_quarter_is_an_error_and_the_next_imports(tmp_path):
     report = import_datasets([str(tmp_path / "quarters")], str(tmp_path / "f.db"))
     assert report.new == 380
     assert ("quarters/2024q2_form345.zip", "not a zip file") in report.errors
+
+
+def test_an_unreadable_cell_is_empty_with_a_warning(tmp_path):
+    folder = tmp_path / "2024q3_form345"
+    shutil.copytree(SLICE, folder)
+    lines = (folder / "SUBMISSION.tsv").read_text().splitlines()
+    cells = lines[1].split("\t")
+    cells[1] = "31-FEB-2024"  # FILING_DATE
+    (folder / "SUBMISSION.tsv").write_text("\n".join([lines[0], "\t".join(cells), *lines[2:]]) + "\n")
+    import_datasets([str(folder)], str(tmp_path / "f.db"))
+    filing = sqlite_utils.Database(tmp_path / "f.db")["filings"].get(cells[0])
+    assert filing["filing_date"] is None
+    assert filing["parse_warnings"] == '["unreadable value for filing_date: \'31-FEB-2024\'"]'

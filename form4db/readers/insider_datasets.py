@@ -17,6 +17,7 @@ import sqlite3
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from ..model import Filing, FootnoteRef, ReadError
@@ -46,11 +47,14 @@ def text(value: str) -> str | None:
 
 @functools.lru_cache(maxsize=8192)  # a quarter holds a few hundred distinct dates
 def to_date(value: str) -> str | None:
-    """31-JAN-2024 -> 2024-01-31, whatever the locale."""
+    """31-JAN-2024 -> 2024-01-31, whatever the locale; None when not a date (31-FEB-2024)."""
     parts = value.strip().split("-")
     if len(parts) != 3 or parts[1].upper() not in MONTHS or not (ascii_digits(parts[0]) and ascii_digits(parts[2])):
         return None
-    return f"{int(parts[2]):04d}-{MONTHS[parts[1].upper()]:02d}-{int(parts[0]):02d}"
+    try:
+        return date(int(parts[2]), MONTHS[parts[1].upper()], int(parts[0])).isoformat()
+    except ValueError:
+        return None
 
 
 def to_cik(value: str) -> int | None:
@@ -287,12 +291,16 @@ class Plan:
             ]
         return self.layouts[id(mapping)]
 
-    def values(self, row: tuple, mapping: dict) -> dict:
-        """column -> value of the cells of ``mapping`` (file column -> (column, converter)) given."""
+    def values(self, row: tuple, mapping: dict, warnings: list[str]) -> dict:
+        """column -> value of the cells of ``mapping`` (file column -> (column, converter)) given;
+        a cell that cannot be read is left out, with a warning keeping its text."""
         found = {}
         for i, column, convert in self.layout(mapping):
-            if row[i] and (value := convert(row[i])) is not None:
-                found[column] = value
+            if row[i] and row[i].strip():
+                if (value := convert(row[i])) is not None:
+                    found[column] = value
+                else:
+                    warnings.append(f"unreadable value for {column}: {row[i]!r}")
         return found
 
     def footnotes(self, row: tuple, mapping: dict) -> Iterator[tuple[str, str]]:
@@ -311,12 +319,13 @@ def to_filing(accession: str, parts: dict[str, list[tuple]], plans: dict[str, Pl
     fingerprint = hashlib.sha256("\n".join(
         f"{name}\t" + "\t".join(row) for name, rows in parts.items() for row in rows).encode()).hexdigest()
     filing = Filing(accession, "dataset", "dataset", source_path, fingerprint)
-    header = plans["SUBMISSION"].values(parts["SUBMISSION"][0], SUBMISSION_COLUMNS)
+    header = plans["SUBMISSION"].values(parts["SUBMISSION"][0], SUBMISSION_COLUMNS, filing.warnings)
     filing.header = {"filing_date": header.pop("filing_date", None)}
     filing.issuer = {k: header.pop(k) for k in ("issuer_cik", "issuer_name", "issuer_trading_symbol") if k in header}
     filing.document = header
     for row in parts.get("REPORTINGOWNER", []):
-        filing.owners.append(to_owner(plans["REPORTINGOWNER"].values(row, OWNER_COLUMNS), len(filing.owners) + 1))
+        owner = plans["REPORTINGOWNER"].values(row, OWNER_COLUMNS, filing.warnings)
+        filing.owners.append(to_owner(owner, len(filing.owners) + 1))
     for name, (table, key) in ROW_FILES.items():
         if name in parts:
             plan = plans[name]
@@ -346,6 +355,6 @@ def add_row(filing: Filing, table: str, plan: Plan, row: tuple, key: str) -> Non
     seq = len(rows) + 1
     holding = table.endswith("holdings")
     rows.append({"row_seq": seq, "source_row_key": to_cik(plan.cell(row, key)),
-                 **plan.values(row, HOLDING_COLUMNS if holding else ROW_COLUMNS)})
+                 **plan.values(row, HOLDING_COLUMNS if holding else ROW_COLUMNS, filing.warnings)})
     for field_name, footnote_id in plan.footnotes(row, HOLDING_FOOTNOTES if holding else ROW_FOOTNOTES):
         filing.footnote_refs.append(FootnoteRef(footnote_id, table, seq, field_name))
