@@ -31,6 +31,7 @@ USER_AGENT_ENV = "FORM4DB_USER_AGENT"
 CONTACT_EMAIL = re.compile(r"\S+@\S+\.\w+")
 OWNERSHIP_FORMS = {"3", "4", "5"}
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+MAX_WAIT = 600.0  # seconds: EDGAR lifts a throttle after about ten minutes
 
 
 class FetchError(Exception):
@@ -96,16 +97,20 @@ class Edgar:
     def close(self) -> None:
         self.client.close()
 
-    def get(self, path: str, check: Callable[[bytes], None] = lambda body: None) -> bytes | None:
-        """The body at ``path``; None when EDGAR has no such file (403/404). ``check`` raises
-        ReadError on a body that arrived broken, which is then fetched again."""
+    def get(self, path: str, check: Callable[[bytes], None] = lambda body: None,
+            missing: tuple[int, ...] = (404,)) -> bytes | None:
+        """The body at ``path``; None when EDGAR answers one of the ``missing`` statuses (it says
+        403 for a day without an index). ``check`` raises ReadError on a body that arrived
+        broken, which is then fetched again."""
         for attempt in range(1, self.attempts + 1):
             self.limiter.wait()
             retry_after = None
             try:
                 response = self.client.get(self.base_url + path)
-                if response.status_code in (403, 404):
+                if response.status_code in missing:
                     return None
+                if response.status_code == 403:
+                    raise FetchError(f"HTTP 403 for {path}: EDGAR refuses (throttled, or the User-Agent is not accepted)")
                 if response.status_code not in RETRY_STATUSES:
                     response.raise_for_status()
                     check(response.content)
@@ -118,7 +123,8 @@ class Edgar:
                 raise FetchError(f"HTTP {error.response.status_code} for {path}") from None
             if attempt == self.attempts:
                 raise FetchError(f"{problem} for {path}, {self.attempts} attempts")
-            time.sleep(max(retry_after or 0.0, self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)))
+            backoff = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+            time.sleep(min(MAX_WAIT, max(retry_after or 0.0, backoff)))
         raise AssertionError("unreachable")
 
 
@@ -285,7 +291,7 @@ def list_filings(edgar: Edgar, cache: Cache, since: date, until: date, forms: se
         if cached.exists():
             data = cached.read_bytes()
         else:
-            data = edgar.get(path)
+            data = edgar.get(path, missing=(403, 404))
             if data is None:  # a holiday, or a day not published yet
                 continue
             if immutable:

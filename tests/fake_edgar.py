@@ -220,6 +220,8 @@ class FakeEdgar:
         kind = fault[0] if fault else None
         if kind == "429":
             return 429, b"Too Many Requests\n", fault
+        if kind == "403":  # EDGAR's answer to a throttled or undeclared client
+            return 403, b"Request Rate Threshold Exceeded\n", fault
         if kind == "503" or failing:
             return 503, b"Service Unavailable\n", fault
         if kind == "drop":

@@ -126,6 +126,16 @@ def test_a_body_holding_another_accession_is_not_cached(tmp_path):
     assert not Cache(tmp_path / "cache").path(first).exists()
 
 
+def test_a_refused_archive_request_is_a_failure_not_a_missing_filing(tmp_path):
+    with fake_edgar() as edgar:
+        accession = min(edgar.submissions)
+        for path in archive_paths(edgar, accession):
+            edgar.faults[path] = [("403",)]
+        report = run_fetch(edgar, tmp_path / "cache")
+        assert [a for a, _ in report.failed] == [accession] and "EDGAR refuses" in report.failed[0][1]
+        assert report.downloaded == 14
+
+
 def test_no_request_without_a_user_agent(tmp_path, monkeypatch):
     monkeypatch.delenv("FORM4DB_USER_AGENT", raising=False)
     with fake_edgar() as edgar:
