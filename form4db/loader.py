@@ -50,6 +50,7 @@ class Summary(NamedTuple):
     rows: int
     source_format: str
     filing_date: str | None
+    sources: str  # every source met in the batch, e.g. "dataset xml"
 
     @property
     def rank(self) -> int:
@@ -80,14 +81,20 @@ class Batch:
 
     def add(self, filing: Filing) -> None:
         """Add a filing's rows; of the same filing twice, the fuller source (else the later file) wins."""
+        accession = filing.accession_number
         summary = Summary(filing.content_sha256, filing.source_path, filing.row_count, filing.source_format,
-                          filing.header.get("filing_date"))
+                          filing.header.get("filing_date"), filing.source_format)
         self.loaded_paths.append(filing.source_path)
-        if filing.accession_number in self.filings:
-            if self.filings[filing.accession_number].rank > summary.rank:
+        if accession in self.filings:
+            earlier = self.filings[accession]
+            sources = " ".join(sorted({*earlier.sources.split(), filing.source_format}))
+            if earlier.rank > summary.rank:
+                self.filings[accession] = earlier._replace(
+                    sources=sources, filing_date=earlier.filing_date or summary.filing_date)
                 return
-            self.rows = self.without({filing.accession_number})
-        self.filings[filing.accession_number] = summary
+            self.rows = self.without({accession})
+            summary = summary._replace(sources=sources, filing_date=summary.filing_date or earlier.filing_date)
+        self.filings[accession] = summary
         add_rows(filing, self.rows)
 
     def add_error(self, source_path: str, reason: str, content_sha256: str | None = None) -> None:
@@ -242,10 +249,12 @@ class Loader:
         """A filing met in several sources keeps the rows of the fullest and what any of them
         told: the filing date (bare XML has none), and the list of its sources."""
         updates = []
-        for accession, before in stored.items():
-            summary = loaded[accession]
-            sources = " ".join(sorted({summary.source_format, *(before.sources or "").split()}))
-            updates.append((summary.filing_date or before.filing_date, sources, accession))
+        for accession, summary in loaded.items():
+            before = stored.get(accession)
+            if before is None and summary.sources == summary.source_format:
+                continue  # one source: its row says all
+            sources = " ".join(sorted({*summary.sources.split(), *((before and before.sources) or "").split()}))
+            updates.append((summary.filing_date or (before and before.filing_date), sources, accession))
         self.conn.executemany(
             "UPDATE filings SET filing_date = coalesce(filing_date, ?), sources = ? WHERE accession_number = ?",
             updates)

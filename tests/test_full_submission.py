@@ -74,8 +74,9 @@ def test_a_filing_met_as_bare_xml_and_as_full_submission_is_one_filing_with_the_
         for folder in order:
             build([str(folder)], str(db_path))
         db = sqlite_utils.Database(db_path)
-        [filing] = db.query("select filing_date, source_format from filings")
-        assert filing == {"filing_date": "2023-05-15", "source_format": "full-submission"}
+        [filing] = db.query("select filing_date, source_format, sources from filings")
+        assert filing == {"filing_date": "2023-05-15", "source_format": "full-submission",
+                          "sources": "full-submission xml"}
         dumps.append(db.execute("select * from nonderiv_transactions order by id").fetchall())
     solo = tmp_path / "solo.db"
     build([str(bare)], str(solo))
