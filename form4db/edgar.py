@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from .model import ReadError
-from .readers.full_submission import check_complete, parse_header
+from .readers.full_submission import ACCESSION, read_header
 from .readers.ownership_xml import ascii_digits
 
 DEFAULT_BASE_URL = "https://www.sec.gov"
@@ -176,7 +176,7 @@ def parse_master_index(text: str, forms: set[str]) -> Iterator[IndexEntry]:
             continue
         cik, _, form_type, date_filed, file_name = (part.strip() for part in parts)
         accession = file_name.rsplit("/", 1)[-1].removesuffix(".txt")
-        if ascii_digits(cik) and re.fullmatch(r"[0-9]{10}-[0-9]{2}-[0-9]{6}", accession):
+        if ascii_digits(cik) and ACCESSION.fullmatch(accession):
             yield IndexEntry(accession, int(cik), form_type, date_filed.replace("-", ""))
 
 
@@ -238,11 +238,9 @@ def check_submission(accession: str) -> Callable[[bytes], None]:
     """A check that a downloaded body is the whole submission of ``accession``."""
 
     def check(data: bytes) -> None:
-        body = check_complete(data)
-        header_end = body.find(b"<DOCUMENT>")
-        header, _ = parse_header(body[: max(header_end, 0)].decode("latin-1"))
-        if header.get("accession_number") != accession:
-            raise ReadError(f"the submission holds accession {header.get('accession_number')!r}, not {accession}")
+        submission, _, _ = read_header(data)
+        if submission["accession_number"] != accession:
+            raise ReadError(f"the submission holds accession {submission['accession_number']!r}, not {accession}")
 
     return check
 
@@ -279,7 +277,8 @@ def fetch(edgar: Edgar, cache: Cache, since: date, until: date, forms: set[str],
             on_progress(1, size)
     report.failed.sort()
     cache.record_failures(report.failed)
-    report.files = [cache.path(e.accession) for e in entries if cache.path(e.accession).exists()]
+    failed = {accession for accession, _ in report.failed}
+    report.files = [cache.path(e.accession) for e in entries if e.accession not in failed]
     return report
 
 

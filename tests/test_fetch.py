@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from form4db.build import build
 from form4db.cli import cli
 from form4db.edgar import Cache, Edgar, FetchError, fetch, quarters
-from form4db.readers.full_submission import check_complete, parse_header
+from form4db.readers.full_submission import check_complete, read_header
 
 from .conftest import CORPUS
 from .fake_edgar import FakeEdgar
@@ -33,7 +33,7 @@ def corpus_filings():
     filings = {}
     for path in sorted((CORPUS / "txt").iterdir()):
         data = path.read_bytes()
-        header, entities = parse_header(data[: data.find(b"<DOCUMENT>")].decode("latin-1"))
+        header, entities, _ = read_header(data)
         accession = header["accession_number"]
         entries = [(e["cik"], e["name"], header["submission_type"], accession) for e in entities]
         filings[accession] = (data, entries)

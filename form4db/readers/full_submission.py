@@ -42,16 +42,9 @@ ENTITY_KEYS = {
 
 def read_full_submission(data: bytes, source_path: str, file_name: str) -> Filing:
     """Read one full submission into a Filing; raise ReadError saying why when it is not one."""
-    body = check_complete(data)
-    header_end = body.find(b"<DOCUMENT>")
-    if header_end < 0:
-        raise ReadError("the submission holds no <DOCUMENT>")
-    submission, entities = parse_header(body[:header_end].decode("latin-1"))
-    accession = submission.get("accession_number")
-    if not accession or not ACCESSION.fullmatch(accession):
-        raise ReadError(f"the header gives no accession number (found {accession!r})")
-    submission_type = submission.get("submission_type")
-    filing = read_ownership_xml(ownership_xml(body[header_end:], submission_type), source_path, file_name)
+    submission, entities, documents = read_header(data)
+    accession, submission_type = submission["accession_number"], submission.get("submission_type")
+    filing = read_ownership_xml(ownership_xml(documents, submission_type), source_path, file_name)
     filing.accession_number, filing.accession_source = accession, "header"
     filing.source_format, filing.content_sha256 = "full-submission", hashlib.sha256(data).hexdigest()
     filing.header = {
@@ -66,6 +59,20 @@ def read_full_submission(data: bytes, source_path: str, file_name: str) -> Filin
         filing.warnings.append(f"header submission type {submission_type!r} differs from documentType "
                                f"{filing.document.get('document_type')!r}")
     return filing
+
+
+def read_header(data: bytes) -> tuple[dict, list[dict], bytes]:
+    """A whole submission's own fields (with a valid accession number), its entities, and the
+    bytes of its documents."""
+    body = check_complete(data)
+    header_end = body.find(b"<DOCUMENT>")
+    if header_end < 0:
+        raise ReadError("the submission holds no <DOCUMENT>")
+    submission, entities = parse_header(body[:header_end].decode("latin-1"))
+    accession = submission.get("accession_number")
+    if not accession or not ACCESSION.fullmatch(accession):
+        raise ReadError(f"the header gives no accession number (found {accession!r})")
+    return submission, entities, body[header_end:]
 
 
 def check_complete(data: bytes) -> bytes:
