@@ -1,7 +1,6 @@
 """`form4db build`: find filing files, read each with its reader, load them in batches, derive."""
 
 import collections
-import itertools
 import multiprocessing
 import os
 import sqlite3
@@ -14,14 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .derive import derive
-from .loader import Batch, Loader
+from .loader import Batch, Loader, batched
 from .model import Filing, ReadError
 from .readers.full_submission import read_full_submission
 from .readers.insider_datasets import filings, read_quarter
 from .readers.ownership_xml import read_ownership_xml
 
 BATCH_SIZE = 250
-FILING_SUFFIXES = (".xml", ".txt", ".nc")
+FULL_SUBMISSION_SUFFIXES = (".txt", ".nc")
+FILING_SUFFIXES = (".xml", *FULL_SUBMISSION_SUFFIXES)
 # The largest ownership filings, exhibits included, are a few megabytes; this bounds the memory
 # one file can take.
 MAX_FILE_BYTES = 64 << 20
@@ -88,7 +88,7 @@ def read_file(path: Path, source_path: str) -> Filing:
     except OSError as error:
         raise ReadError(f"cannot read file: {error.strerror or error}") from None
     try:
-        reader = read_full_submission if path.suffix.lower() in (".txt", ".nc") else read_ownership_xml
+        reader = read_full_submission if path.suffix.lower() in FULL_SUBMISSION_SUFFIXES else read_ownership_xml
         return reader(data, source_path, path.name)
     except ReadError:
         raise
@@ -207,12 +207,6 @@ def count_loaded(report: BuildReport, on_progress, loading: Future, files: int) 
     report.add(loading.result())
     report.files += files
     on_progress(files)
-
-
-def batched(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
 
 
 @contextmanager

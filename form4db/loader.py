@@ -9,9 +9,9 @@ import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import NamedTuple
 
@@ -87,7 +87,7 @@ class Batch:
         self.loaded_paths.append(filing.source_path)
         if accession in self.filings:
             earlier = self.filings[accession]
-            sources = " ".join(sorted({*earlier.sources.split(), filing.source_format}))
+            sources = joined_sources(earlier.sources, filing.source_format)
             if earlier.rank > summary.rank:
                 self.filings[accession] = earlier._replace(
                     sources=sources, filing_date=earlier.filing_date or summary.filing_date)
@@ -210,7 +210,7 @@ class Loader:
                 self.index_text(table, columns, first_rowids[table])
             self.upsert_dimensions(first_rowids["filings"], first_rowids["filing_owners"])
             self.merge_sources(batch.filings, stored)
-            for chunk in chunks(batch.loaded_paths, 500):  # a file read now has no error left
+            for chunk in batched(batch.loaded_paths, 500):  # a file read now has no error left
                 self.conn.execute(f"DELETE FROM build_errors WHERE source_path IN ({', '.join('?' * len(chunk))})", chunk)
             self.conn.executemany("INSERT OR REPLACE INTO build_errors VALUES (?, ?, ?)", batch.errors)
         return outcome
@@ -237,7 +237,7 @@ class Loader:
 
     def stored_versions(self, accessions: list[str]) -> dict[str, Stored]:
         found = {}
-        for chunk in chunks(accessions, 500):
+        for chunk in batched(accessions, 500):
             sql = ("SELECT accession_number, content_sha256, source_format, filing_date, sources "
                    "FROM filings WHERE accession_number IN ({})")
             for accession, sha256, source_format, filing_date, sources in self.conn.execute(
@@ -253,7 +253,7 @@ class Loader:
             before = stored.get(accession)
             if before is None and summary.sources == summary.source_format:
                 continue  # one source: its row says all
-            sources = " ".join(sorted({*summary.sources.split(), *((before and before.sources) or "").split()}))
+            sources = joined_sources(summary.sources, before and before.sources)
             updates.append((summary.filing_date or (before and before.filing_date), sources, accession))
         self.conn.executemany(
             "UPDATE filings SET filing_date = coalesce(filing_date, ?), sources = ? WHERE accession_number = ?",
@@ -340,9 +340,16 @@ class Loader:
             self.work_path.unlink(missing_ok=True)
 
 
-def chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def joined_sources(*sources: str | None) -> str:
+    """Source lists ("dataset xml") joined into one, each source once, sorted."""
+    return " ".join(sorted({source for listed in sources if listed for source in listed.split()}))
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """The items in lists of ``size`` (the last one shorter), taken as they come."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 @functools.cache
