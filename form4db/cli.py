@@ -49,9 +49,6 @@ def build(paths, db_path, strict, jobs):
     they never stop the build.
     """
 
-    def warn(path, reason):
-        click.echo(f"warning: {path}: {reason}", err=True)
-
     with progress_bar(paths) as bar:
         report = build_database(paths, db_path, on_error=warn, on_progress=bar.update, jobs=jobs)
     click.echo(report.summary())
@@ -71,40 +68,62 @@ def import_datasets_command(paths, db_path, strict):
     filing date when the XML gave none. A table missing from a quarter, or a column nobody
     knows, is reported (and listed in build_errors); the rest is imported.
     """
-    report = import_datasets(paths, db_path, on_error=lambda path, reason: click.echo(f"warning: {path}: {reason}", err=True))
+    report = import_datasets(paths, db_path, on_error=warn)
     click.echo(report.summary(unit="filings read"))
     if strict and report.errors:
         sys.exit(1)
 
 
-def fetch_options(command):
-    """The options fetch and update share."""
-    options = [
-        click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First filing date, YYYY-MM-DD."),
-        click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last filing date (default: today)."),
-        click.option("--forms", default="3,4,5", show_default=True, help="Ownership forms; their /A come along."),
-        click.option("--cache", "cache_dir", default="edgar-cache", show_default=True, type=click.Path(file_okay=False),
-                     help="Where full submissions are kept, by accession."),
-        click.option("--user-agent", help=f"Who is asking, with a contact e-mail (or set {USER_AGENT_ENV})."),
-        click.option("--rate", default=10.0, show_default=True, type=click.FloatRange(0.1, 10),
-                     help="Requests per second in total, at most EDGAR's limit of 10."),
-        click.option("--attempts", default=5, show_default=True, type=click.IntRange(min=1),
-                     help="Tries per request before a filing is recorded as failed."),
-        click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="EDGAR, or a mirror of it."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+def options(*decorators):
+    """One decorator applying several click options, in the order given."""
+
+    def apply(command):
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+# What every command asking EDGAR takes: who is asking, how fast, how stubbornly, where.
+edgar_options = options(
+    click.option("--cache", "cache_dir", default="edgar-cache", show_default=True, type=click.Path(file_okay=False),
+                 help="Where downloads are kept: full submissions by accession, data sets in CACHE/datasets."),
+    click.option("--user-agent", help=f"Who is asking, with a contact e-mail (or set {USER_AGENT_ENV})."),
+    click.option("--rate", default=10.0, show_default=True, type=click.FloatRange(0.1, 10),
+                 help="Requests per second in total, at most EDGAR's limit of 10."),
+    click.option("--attempts", default=5, show_default=True, type=click.IntRange(min=1),
+                 help="Tries per request before a filing or quarter is recorded as failed."),
+    click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="EDGAR, or a mirror of it."),
+)
+# The options fetch and update share.
+fetch_options = options(
+    click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First filing date, YYYY-MM-DD."),
+    click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last filing date (default: today)."),
+    click.option("--forms", default="3,4,5", show_default=True, help="Ownership forms; their /A come along."),
+    edgar_options,
+)
+
+
+def edgar_client(user_agent, rate, attempts, base_url) -> Edgar:
+    """The polite EDGAR client; a usage error (exit 2, no request made) without a User-Agent."""
+    try:
+        return Edgar(user_agent_or_fail(user_agent), base_url=base_url, rate=rate, attempts=attempts)
+    except FetchError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def warn(path, reason):
+    click.echo(f"warning: {path}: {reason}", err=True)
 
 
 def run_fetch(since, until, forms, cache_dir, user_agent, rate, attempts, base_url):
     """Fetch with a progress bar on a terminal; print the summary; exit 2 on a usage error."""
     try:
-        agent = user_agent_or_fail(user_agent)
         wanted = ownership_forms(forms)
-        edgar = Edgar(agent, base_url=base_url, rate=rate, attempts=attempts)
     except FetchError as error:
         raise click.UsageError(str(error)) from None
+    edgar = edgar_client(user_agent, rate, attempts, base_url)
     today = datetime.date.today()
     until = until.date() if until else today
     with fetch_progress() as (on_listed, on_progress):
@@ -117,7 +136,7 @@ def run_fetch(since, until, forms, cache_dir, user_agent, rate, attempts, base_u
             edgar.close()
     click.echo(report.summary())
     for accession, reason in report.failed:
-        click.echo(f"warning: {accession}: {reason}", err=True)
+        warn(accession, reason)
     return report
 
 
@@ -136,22 +155,15 @@ def fetch_command(**options):
 
 @cli.command("fetch-datasets")
 @click.option("--quarters", "spec", required=True, help="Quarters: 2006q1..2025q4, 2024q3, or a list: 2023q4,2024q1.")
-@click.option("--cache", "cache_dir", default="edgar-cache", show_default=True, type=click.Path(file_okay=False),
-              help="The data sets land in CACHE/datasets.")
-@click.option("--user-agent", help=f"Who is asking, with a contact e-mail (or set {USER_AGENT_ENV}).")
-@click.option("--rate", default=10.0, show_default=True, type=click.FloatRange(0.1, 10),
-              help="Requests per second in total, at most EDGAR's limit of 10.")
-@click.option("--attempts", default=5, show_default=True, type=click.IntRange(min=1),
-              help="Tries per request before a quarter is recorded as failed.")
-@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="EDGAR, or a mirror of it.")
+@edgar_options
 def fetch_datasets_command(spec, cache_dir, user_agent, rate, attempts, base_url):
     """Download the SEC's quarterly Insider Transactions Data Sets (2006 on) into the cache,
     through the same polite client as fetch; then `form4db import-datasets CACHE/datasets`."""
     try:
         wanted = quarters(spec)
-        edgar = Edgar(user_agent_or_fail(user_agent), base_url=base_url, rate=rate, attempts=attempts)
     except FetchError as error:
         raise click.UsageError(str(error)) from None
+    edgar = edgar_client(user_agent, rate, attempts, base_url)
     with progress_bar_of(len(wanted), "Data sets") as bar:
         try:
             report = fetch_datasets(edgar, Cache(Path(cache_dir)), wanted, on_progress=lambda quarter: bar.update(1))
@@ -159,7 +171,7 @@ def fetch_datasets_command(spec, cache_dir, user_agent, rate, attempts, base_url
             edgar.close()
     click.echo(report.summary())
     for quarter, reason in report.failed:
-        click.echo(f"warning: {quarter}: {reason}", err=True)
+        warn(quarter, reason)
 
 
 @cli.command()
@@ -178,8 +190,7 @@ def update(db_path, jobs, **options):
     if not new:
         click.echo("nothing new to load")
         return
-    summary = build_database(new, db_path, on_error=lambda path, reason: click.echo(f"warning: {path}: {reason}", err=True),
-                             jobs=jobs)
+    summary = build_database(new, db_path, on_error=warn, jobs=jobs)
     click.echo(summary.summary())
 
 
