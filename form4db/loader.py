@@ -17,14 +17,15 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from .model import ROW_TABLES, Filing
+from .model import ROW_TABLES, SOURCE_FORMATS, Filing
 from .schema import FULL_TEXT, ROW_ID_CODES, base_columns, ensure_schema
 
-CHILD_TABLES = ("filing_owners", *ROW_TABLES, "footnotes", "footnote_refs", "signatures", "filing_entities")
+CHILD_TABLES = ("filing_owners", *ROW_TABLES, "footnotes", "footnote_refs", "signatures", "filing_entities",
+                "filing_texts")
 # When one filing comes from several sources, the fuller one is kept: a full submission holds
-# the ownership XML and EDGAR's header besides.
-# The data sets are rank 0: they carry less than the XML they were extracted from.
-SOURCE_RANK = {"dataset": 0, "xml": 1, "full-submission": 2}
+# the ownership XML and EDGAR's header besides; the data sets carry less than the XML they were
+# extracted from; renderings less than both.
+SOURCE_RANK = {source_format: rank for rank, source_format in enumerate(SOURCE_FORMATS)}
 
 
 def loaded_columns() -> dict[str, list[str]]:
@@ -150,6 +151,8 @@ def add_rows(filing: Filing, rows: dict[str, list]) -> None:
         add("signatures", f"{accession}_s{signature['signature_seq']}", signature)
     for entity in filing.entities:
         add("filing_entities", f"{accession}_e{entity['entity_seq']}", entity)
+    for text in filing.texts:
+        add("filing_texts", f"{accession}_t{text['text_seq']}", text)
     document = {
         **filing.document,
         **filing.header,
@@ -158,6 +161,7 @@ def add_rows(filing: Filing, rows: dict[str, list]) -> None:
         "accession_source": filing.accession_source,
         "owner_count": len(filing.owners),
         "source_format": filing.source_format,
+        "parse_quality": filing.parse_quality,
         "sources": filing.source_format,
         "source_path": filing.source_path,
         "content_sha256": filing.content_sha256,
@@ -203,7 +207,7 @@ class Loader:
         rows = batch.without(unchanged) if unchanged else batch.rows
         with self.conn:
             self.delete_filings([accession for accession, result in outcome.items() if result == "replaced"])
-            first_rowids = {table: self.next_rowid(table) for table in ("filings", "filing_owners", "footnotes")}
+            first_rowids = {table: self.next_rowid(table) for table in ("filing_owners", *FULL_TEXT)}
             for table, table_rows in rows.items():
                 self.insert(table, table_rows)
             for table, columns in FULL_TEXT.items():

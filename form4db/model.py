@@ -16,6 +16,20 @@ ROW_TABLES = (
 )
 
 
+# Every format a filing can be read from, from the least to the most complete: of one filing met
+# in several, the database keeps the rows of the most complete.
+SOURCE_FORMATS = ("legacy-text", "rendered-text", "rendered-html", "dataset", "xml", "full-submission")
+PARSE_QUALITIES = {
+    "complete": "read from the ownership XML as filed: every value as the filer stated it",
+    "partial": "read from a structured extraction or rendering that lacks some fields by design "
+               "(the SEC data sets, EDGAR's HTML view); the values it has are as filed",
+    "best-effort": "read from text laid out for people (a rendered form, a pre-2003 text table): "
+                   "a cell the layout lost is NULL, and values deserve a check against the source",
+    "header-only": "only EDGAR's header could be read (a pre-2003 filing without a readable table); "
+                   "its text is searchable in filing_texts",
+}
+
+
 class FootnoteRef(NamedTuple):
     """One footnote marker: footnote ``footnote_id`` sits on ``field`` of row ``row_seq`` of ``table``.
 
@@ -33,10 +47,11 @@ class Filing:
     """One ownership filing (one accession), whatever format it was read from."""
 
     accession_number: str
-    accession_source: str  # file_name | content_hash | header (later: dataset)
-    source_format: str  # xml | full-submission (later: dataset, rendered-text, ...)
+    accession_source: str  # file_name | content_hash | header | dataset
+    source_format: str  # one of SOURCE_FORMATS
     source_path: str
     content_sha256: str
+    parse_quality: str = "complete"  # one of PARSE_QUALITIES
     document: dict = field(default_factory=dict)  # filings columns stated by the document
     header: dict = field(default_factory=dict)  # filings columns stated by EDGAR's submission header
     entities: list[dict] = field(default_factory=list)  # filing_entities columns: the header's owners, issuer
@@ -46,6 +61,7 @@ class Filing:
     footnotes: list[tuple[str, str]] = field(default_factory=list)  # (footnote_id, text)
     footnote_refs: list[FootnoteRef] = field(default_factory=list)
     signatures: list[dict] = field(default_factory=list)  # signature_name, signature_date
+    texts: list[dict] = field(default_factory=list)  # filing_texts columns: a text filing's documents
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS filings (
     remarks TEXT,
     schema_version TEXT,
     source_format TEXT,
+    parse_quality TEXT,
     sources TEXT,
     source_path TEXT,
     content_sha256 TEXT,
@@ -201,6 +202,13 @@ CREATE TABLE IF NOT EXISTS filing_entities (
     state_of_incorporation TEXT,
     fiscal_year_end TEXT
 );
+CREATE TABLE IF NOT EXISTS filing_texts (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    text_seq INTEGER,
+    document_type TEXT,
+    text TEXT
+);
 CREATE TABLE IF NOT EXISTS build_errors (
     source_path TEXT PRIMARY KEY,
     error TEXT,
@@ -334,6 +342,7 @@ INDEXES = {
     "footnote_refs": [["accession_number"], ["footnote"]],
     "signatures": [["accession_number"]],
     "filing_entities": [["accession_number"], ["cik"]],
+    "filing_texts": [["accession_number"]],
     "amendments": [["original_accession"]],
     "insider_classes": [["owner_cik"], ["issuer_cik"]],
     "monthly_activity": [["issuer_cik", "month"], ["month"]],
@@ -350,7 +359,7 @@ CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_marked_late
     ON nonderiv_transactions (transaction_date) WHERE transaction_timeliness = 'L';
 """
 
-FULL_TEXT = {"footnotes": ["text"], "filings": ["remarks"]}
+FULL_TEXT = {"footnotes": ["text"], "filings": ["remarks"], "filing_texts": ["text"]}
 
 # Reference §3.1: (code, meaning, SEC group, can appear as transactionCode in XML).
 TRANSACTION_CODES = [

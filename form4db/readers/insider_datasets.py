@@ -318,7 +318,7 @@ class Plan:
 def to_filing(accession: str, parts: dict[str, list[tuple]], plans: dict[str, Plan], source_path: str) -> Filing:
     fingerprint = hashlib.sha256("\n".join(
         f"{name}\t" + "\t".join(row) for name, rows in parts.items() for row in rows).encode()).hexdigest()
-    filing = Filing(accession, "dataset", "dataset", source_path, fingerprint)
+    filing = Filing(accession, "dataset", "dataset", source_path, fingerprint, parse_quality="partial")
     header = plans["SUBMISSION"].values(parts["SUBMISSION"][0], SUBMISSION_COLUMNS, filing.warnings)
     filing.header = {"filing_date": header.pop("filing_date", None)}
     filing.issuer = {k: header.pop(k) for k in ("issuer_cik", "issuer_name", "issuer_trading_symbol") if k in header}
