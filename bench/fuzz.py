@@ -3,7 +3,7 @@ of the test suite. Any input must load or be refused with ReadError: anything el
 which libFuzzer saves as crash-* beside where it runs.
 
     pip install atheris
-    python bench/fuzz.py xml --seconds 300        # or: submission, dataset
+    python bench/fuzz.py xml --seconds 300        # or: submission, dataset, text, html
 """
 
 import io
@@ -19,12 +19,16 @@ with atheris.instrument_imports():
     from form4db.readers.full_submission import read_full_submission
     from form4db.readers.insider_datasets import filings, read_quarter
     from form4db.readers.ownership_xml import read_ownership_xml
+    from form4db.readers.rendered_html import read_rendered_html
+    from form4db.readers.rendered_text import read_rendered_text
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 SEEDS = {
     "xml": sorted((CORPUS / "xml").glob("*.xml"))[:50],
-    "submission": sorted((CORPUS / "txt").iterdir()),
+    "submission": sorted((CORPUS / "txt").iterdir()) + sorted((CORPUS / "text").iterdir()),
     "dataset": [],
+    "text": [CORPUS.parent / "seed" / "000_20df6d6f311adac3.txt"],
+    "html": sorted((CORPUS / "html").iterdir()),
 }
 QUARTER = Path(tempfile.mkdtemp(prefix="form4db-fuzz-")) / "fuzz_form345.zip"
 
@@ -46,6 +50,8 @@ READERS = {
     "xml": lambda data: read_ownership_xml(data, "fuzz", "fuzz_0001234567-24-000001.xml"),
     "submission": lambda data: read_full_submission(data, "fuzz", "fuzz.txt"),
     "dataset": read_dataset,
+    "text": lambda data: read_rendered_text(data, "fuzz", "fuzz.txt"),
+    "html": lambda data: read_rendered_html(data, "fuzz", "fuzz.html"),
 }
 
 

@@ -15,13 +15,16 @@ from pathlib import Path
 from .derive import derive
 from .loader import Batch, Loader, batched
 from .model import Filing, ReadError
-from .readers.full_submission import read_full_submission
+from .readers.full_submission import is_full_submission, read_full_submission
 from .readers.insider_datasets import filings, read_quarter
 from .readers.ownership_xml import read_ownership_xml
+from .readers.rendered_html import read_rendered_html
+from .readers.rendered_text import read_rendered_text
 
 BATCH_SIZE = 250
-FULL_SUBMISSION_SUFFIXES = (".txt", ".nc")
-FILING_SUFFIXES = (".xml", *FULL_SUBMISSION_SUFFIXES)
+TEXT_SUFFIXES = (".txt", ".nc")  # full submissions (also pre-2003 text filings), or rendered forms
+HTML_SUFFIXES = (".html", ".htm")
+FILING_SUFFIXES = (".xml", *TEXT_SUFFIXES, *HTML_SUFFIXES)
 # The largest ownership filings, exhibits included, are a few megabytes; this bounds the memory
 # one file can take.
 MAX_FILE_BYTES = 64 << 20
@@ -88,12 +91,20 @@ def read_file(path: Path, source_path: str) -> Filing:
     except OSError as error:
         raise ReadError(f"cannot read file: {error.strerror or error}") from None
     try:
-        reader = read_full_submission if path.suffix.lower() in FULL_SUBMISSION_SUFFIXES else read_ownership_xml
-        return reader(data, source_path, path.name)
+        return reader_for(path.suffix.lower(), data)(data, source_path, path.name)
     except ReadError:
         raise
     except Exception as error:  # a reader bug must cost one file, not the build
         raise ReadError(f"reader failed: {type(error).__name__}: {error}") from error
+
+
+def reader_for(suffix: str, data: bytes):
+    """The reader of a file's format, by its suffix and, for text, by how it starts."""
+    if suffix in HTML_SUFFIXES:
+        return read_rendered_html
+    if suffix in TEXT_SUFFIXES:
+        return read_full_submission if is_full_submission(data) else read_rendered_text
+    return read_ownership_xml
 
 
 def read_batch(files: list[tuple[Path, str]]) -> Batch:

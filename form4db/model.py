@@ -47,7 +47,7 @@ class Filing:
     """One ownership filing (one accession), whatever format it was read from."""
 
     accession_number: str
-    accession_source: str  # file_name | content_hash | header | dataset
+    accession_source: str  # file_name | content_hash | header | dataset | page_url
     source_format: str  # one of SOURCE_FORMATS
     source_path: str
     content_sha256: str

@@ -323,6 +323,8 @@ INDEXES = {
         ["document_type"],
         ["schema_version"],
         ["issuer_ticker_clean"],
+        ["source_format"],
+        ["parse_quality"],
     ],
     "issuers": [["issuer_name"], ["issuer_trading_symbol"], ["as_of_accession"]],
     "owners": [["owner_name"], ["as_of_accession"]],
@@ -386,6 +388,13 @@ TRANSACTION_CODES = [
 ]
 
 
+# Columns added since the first release whose value for the rows already stored is known.
+BACKFILL = {
+    ("filings", "parse_quality"): "UPDATE filings SET parse_quality = "
+                                  "CASE source_format WHEN 'dataset' THEN 'partial' ELSE 'complete' END",
+}
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create whatever of the schema is missing; safe to run on an existing database, also one
     built by an earlier version (a column added since is added to it, at the end)."""
@@ -395,6 +404,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for name, kind in columns:
             if name not in existing:
                 db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                if (table, name) in BACKFILL:
+                    db.conn.execute(BACKFILL[table, name])
     for table, columns in DERIVED_COLUMNS.items():
         existing = set(table_columns(db, table))
         for column, kind in columns:

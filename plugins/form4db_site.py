@@ -1,5 +1,5 @@
-"""Links and labels for the site: filings link to EDGAR, codes show their meaning, CIKs link to
-their screens, and the SQL function the queries may use for business days."""
+"""Links and labels for the site: filings link to EDGAR, codes and parse qualities show their
+meaning, CIKs link to their screens, and the SQL function the queries may use for business days."""
 
 import re
 
@@ -7,6 +7,7 @@ from datasette import hookimpl
 from markupsafe import Markup, escape
 
 from form4db.derive import business_days
+from form4db.model import PARSE_QUALITIES
 from form4db.schema import TRANSACTION_CODES
 
 ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}")
@@ -25,10 +26,14 @@ def render_cell(value, column, row, database, datasette):
     if column == "transaction_code" and isinstance(value, str) and value in CODE_MEANINGS:
         return Markup('<abbr title="{}">{}</abbr> <small>{}</small>'.format(
             escape(CODE_MEANINGS[value]), escape(value), escape(CODE_MEANINGS[value].split(" of ")[0])))
+    if column == "parse_quality" and value in PARSE_QUALITIES:
+        return Markup('<abbr title="{}">{}</abbr>'.format(escape(PARSE_QUALITIES[value]), escape(value)))
     if column in ("issuer_cik", "owner_cik") and isinstance(value, int):
         screen, parameter = ("issuer_activity", "issuer") if column == "issuer_cik" else ("insider_history", "owner")
-        return Markup('<a href="{}">{}</a> <a href="{}" title="on EDGAR"><small>EDGAR</small></a>'.format(
-            datasette.urls.path(f"/{database}/{screen}?{parameter}={value}"), value, EDGAR_COMPANY.format(value)))
+        own = '<a href="{}">{}</a>'.format(datasette.urls.path(f"/{database}/{screen}?{parameter}={value}"), value)
+        if value < 0:  # a surrogate key: EDGAR does not know it
+            return Markup(own + ' <small title="known only by name: the document gives no CIK">surrogate</small>')
+        return Markup(own + ' <a href="{}" title="on EDGAR"><small>EDGAR</small></a>'.format(EDGAR_COMPANY.format(value)))
     return None
 
 
@@ -45,7 +50,7 @@ def filing_link(accession: str, row, database: str, datasette):
                 "select issuer_cik from filings where accession_number = ?", [accession])
             cik = found.first()[0] if found.first() else None
         own = datasette.urls.path(f"/{database}/filings/{accession}")
-        if not cik:
+        if not cik or cik < 0:
             return Markup('<a href="{}">{}</a>'.format(own, escape(accession)))
         return Markup('<a href="{}">{}</a> <a href="{}" title="the filing on EDGAR"><small>EDGAR</small></a>'.format(
             own, escape(accession), EDGAR_FILING.format(int(cik), accession.replace("-", ""), accession)))

@@ -10,6 +10,8 @@ from form4db.model import ReadError
 from form4db.readers.full_submission import read_full_submission
 from form4db.readers.insider_datasets import filings, read_quarter
 from form4db.readers.ownership_xml import read_ownership_xml
+from form4db.readers.rendered_html import read_rendered_html
+from form4db.readers.rendered_text import read_rendered_text
 
 from .conftest import CORPUS
 
@@ -18,6 +20,9 @@ SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[Heal
 XML = sorted((CORPUS / "xml").glob("*.xml"))[:40]
 SUBMISSIONS = sorted((CORPUS / "txt").iterdir())
 SLICE = CORPUS / "insider-datasets" / "2024q3_form345_slice"
+RENDERED_TEXT = [CORPUS.parent / "seed" / "000_20df6d6f311adac3.txt"]
+LEGACY_TEXT = sorted((CORPUS / "text").iterdir())
+HTML = sorted((CORPUS / "html").iterdir())
 
 
 def mutations(sources):
@@ -61,10 +66,28 @@ def test_mutated_full_submissions(data):
 
 
 @SETTINGS
+@given(mutations(LEGACY_TEXT))
+def test_mutated_legacy_text_filings(data):
+    loads_or_refuses(read_full_submission, data)
+
+
+@SETTINGS
+@given(mutations(RENDERED_TEXT))
+def test_mutated_rendered_text(data):
+    loads_or_refuses(read_rendered_text, data)
+
+
+@SETTINGS
+@given(mutations(HTML))
+def test_mutated_rendered_html(data):
+    loads_or_refuses(read_rendered_html, data)
+
+
+@SETTINGS
 @given(st.binary(max_size=2000))
 def test_random_bytes(data):
-    loads_or_refuses(read_ownership_xml, data)
-    loads_or_refuses(read_full_submission, data)
+    for reader in (read_ownership_xml, read_full_submission, read_rendered_text, read_rendered_html):
+        loads_or_refuses(reader, data)
 
 
 CELLS = st.one_of(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\t\n\r"),

@@ -3,7 +3,8 @@ and the dissemination `.nc` file (<SUBMISSION>, a tagged header, often CR-only l
 
 The header gives what the ownership XML does not: the accession number, the filing date, the
 acceptance time, and the issuer and reporting owners as EDGAR lists them. The ownership XML is
-the document whose <TYPE> is the submission type; the ownership XML reader reads it.
+the document whose <TYPE> is the submission type; the ownership XML reader reads it. A filing
+from before ownership XML was required (mid-2003) has none: the legacy text reader reads it.
 """
 
 import hashlib
@@ -12,11 +13,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..model import Filing, ReadError
+from .legacy_text import read_legacy_text
 from .ownership_xml import ascii_digits, read_ownership_xml
 
 EDGAR_TIME_ZONE = ZoneInfo("America/New_York")  # acceptance times are US Eastern wall-clock time
 ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}", re.ASCII)
 ENDINGS = {b"<SEC-DOCUMENT>": b"</SEC-DOCUMENT>", b"<SUBMISSION>": b"</SUBMISSION>"}
+# Filings from before mid-2003 came signed, in a privacy-enhanced message around the submission.
+PEM_BEGIN, PEM_END = b"-----BEGIN PRIVACY-ENHANCED MESSAGE-----", b"-----END PRIVACY-ENHANCED MESSAGE-----"
+# Ownership XML became mandatory on 30 June 2003; a filing before without it is a text filing.
+XML_REQUIRED_FROM = "2003-06-30"
 
 # Both header dialects, line by line: "KEY:<tabs>value" and "<KEY>value".
 HEADER_LINE = re.compile(r"^\s*(?:<([A-Z0-9-]+)>(.*)|([A-Z][A-Z0-9 -]*):(.*))$")
@@ -40,19 +46,31 @@ ENTITY_KEYS = {
 }
 
 
+def is_full_submission(data: bytes) -> bool:
+    """Whether the bytes start as an EDGAR full submission does (else a .txt is a rendered form)."""
+    start = data.lstrip()[:len(PEM_BEGIN)]
+    return start.startswith(PEM_BEGIN) or any(start.startswith(opening) for opening in ENDINGS)
+
+
 def read_full_submission(data: bytes, source_path: str, file_name: str) -> Filing:
     """Read one full submission into a Filing; raise ReadError saying why when it is not one."""
     submission, entities, documents = read_header(data)
     accession, submission_type = submission["accession_number"], submission.get("submission_type")
-    filing = read_ownership_xml(ownership_xml(documents, submission_type), source_path, file_name)
-    filing.accession_number, filing.accession_source = accession, "header"
-    filing.source_format, filing.content_sha256 = "full-submission", hashlib.sha256(data).hexdigest()
+    filing_date = to_iso_date(submission.get("filing_date"))
+    sha256 = hashlib.sha256(data).hexdigest()
+    if b"<XML>" not in documents and filing_date and filing_date < XML_REQUIRED_FROM:
+        filing = read_legacy_text(submission, entities, documents, Filing(
+            accession, "header", "legacy-text", source_path, sha256), data.decode("latin-1"))
+    else:
+        filing = read_ownership_xml(ownership_xml(documents, submission_type), source_path, file_name)
+        filing.accession_number, filing.accession_source = accession, "header"
+        filing.source_format, filing.content_sha256 = "full-submission", sha256
+        filing.entities = entities
     filing.header = {
         "submission_type": submission_type,
-        "filing_date": to_iso_date(submission.get("filing_date")),
+        "filing_date": filing_date,
         "acceptance_datetime": to_eastern_iso(submission.get("acceptance")),
     }
-    filing.entities = entities
     if not filing.document.get("period_of_report") and submission.get("period"):
         filing.document["period_of_report"] = to_iso_date(submission["period"])
     if submission_type != filing.document.get("document_type"):
@@ -63,11 +81,11 @@ def read_full_submission(data: bytes, source_path: str, file_name: str) -> Filin
 
 def read_header(data: bytes) -> tuple[dict, list[dict], bytes]:
     """A whole submission's own fields (with a valid accession number), its entities, and the
-    bytes of its documents."""
+    bytes of its documents (none in some pre-2003 submissions, which are their header only)."""
     body = check_complete(data)
     header_end = body.find(b"<DOCUMENT>")
     if header_end < 0:
-        raise ReadError("the submission holds no <DOCUMENT>")
+        header_end = len(body)
     submission, entities = parse_header(body[:header_end].decode("latin-1"))
     accession = submission.get("accession_number")
     if not accession or not ACCESSION.fullmatch(accession):
@@ -76,7 +94,13 @@ def read_header(data: bytes) -> tuple[dict, list[dict], bytes]:
 
 
 def check_complete(data: bytes) -> bytes:
-    """The submission with its opening tag; a file cut short (no closing tag) is refused."""
+    """The submission from its opening tag, outside any privacy-enhanced message around it; a
+    file cut short (no closing tag) is refused."""
+    if data.lstrip().startswith(PEM_BEGIN):
+        first = min((found for found in map(data.find, ENDINGS) if found >= 0), default=-1)
+        if first < 0:
+            raise ReadError("a privacy-enhanced message without a submission in it")
+        data = data[first:].rstrip().removesuffix(PEM_END)
     start = data.lstrip()[:20]
     for opening, closing in ENDINGS.items():
         if start.startswith(opening):
@@ -98,6 +122,8 @@ def parse_header(text: str) -> tuple[dict, list[dict]]:
         if key in ENTITY_STARTS:
             entity = {"entity_seq": len(entities) + 1, "role": ENTITY_STARTS[key]}
             entities.append(entity)
+        elif entity is not None and key == "RELATIONSHIP" and value:  # pre-2003 headers; may repeat
+            entity["relationships"] = (*entity.get("relationships", ()), value)
         elif entity is not None and key in ENTITY_KEYS and value:
             entity.setdefault(ENTITY_KEYS[key], value)  # the first value: not a former name's
         elif entity is None and key in SUBMISSION_KEYS and value:
