@@ -53,34 +53,21 @@ def loads_or_refuses(reader, data):
     assert filing.accession_number and filing.document.get("document_type") in {"3", "3/A", "4", "4/A", "5", "5/A"}
 
 
+READERS = {  # each reader, with the real files its mutations start from
+    "ownership XML": (read_ownership_xml, XML),
+    "full submissions": (read_full_submission, SUBMISSIONS),
+    "pre-2003 text filings": (read_full_submission, LEGACY_TEXT),
+    "forms rendered as text": (read_rendered_text, RENDERED_TEXT),
+    "EDGAR's HTML view": (read_rendered_html, HTML),
+}
+
+
+@pytest.mark.parametrize("kind", READERS)
 @SETTINGS
-@given(mutations(XML))
-def test_mutated_ownership_xml(data):
-    loads_or_refuses(read_ownership_xml, data)
-
-
-@SETTINGS
-@given(mutations(SUBMISSIONS))
-def test_mutated_full_submissions(data):
-    loads_or_refuses(read_full_submission, data)
-
-
-@SETTINGS
-@given(mutations(LEGACY_TEXT))
-def test_mutated_legacy_text_filings(data):
-    loads_or_refuses(read_full_submission, data)
-
-
-@SETTINGS
-@given(mutations(RENDERED_TEXT))
-def test_mutated_rendered_text(data):
-    loads_or_refuses(read_rendered_text, data)
-
-
-@SETTINGS
-@given(mutations(HTML))
-def test_mutated_rendered_html(data):
-    loads_or_refuses(read_rendered_html, data)
+@given(data=st.data())
+def test_mutated_real_filings(kind, data):
+    reader, sources = READERS[kind]
+    loads_or_refuses(reader, data.draw(mutations(sources)))
 
 
 @SETTINGS

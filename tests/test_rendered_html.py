@@ -3,8 +3,6 @@ the XML reader makes, but for what the page cannot carry (HTML_CANNOT_CARRY)."""
 
 import pytest
 import sqlite_utils
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from form4db.build import build
 from form4db.loader import LOADED_COLUMNS
@@ -350,26 +348,6 @@ def test_entities_are_never_expanded():
     text = text.replace(text[:text.index("\n")], '<!DOCTYPE html [<!ENTITY secret SYSTEM "file:///etc/passwd">]>')
     filing = read_rendered_html(text.replace(">Brin Sergey<", ">Brin &secret;<").encode(), "x", "x.html")
     assert filing.owners[0]["owner_name"] == "Brin &secret;"
-
-
-def mutate(case) -> bytes:
-    name, at, length, insert, how = case
-    data = (HTML / name).read_bytes()
-    at %= len(data)
-    return {"cut": data[:at] + data[at + length:], "replace": data[:at] + insert + data[at + length:],
-            "repeat": data[:at] + data[at:at + length] * 50 + data[at:], "truncate": data[:at],
-            "flip": data[:at] + bytes(b ^ 0xFF for b in data[at:at + length]) + data[at + length:]}[how]
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.tuples(st.sampled_from(PAGES), st.integers(0, 10**6), st.integers(0, 300), st.binary(max_size=40),
-                 st.sampled_from(["cut", "replace", "repeat", "truncate", "flip"])).map(mutate))
-def test_any_damaged_page_reads_or_is_refused(data):
-    try:
-        filing = read_rendered_html(data, "x", "x.html")
-    except ReadError:
-        return
-    assert filing.source_format == "rendered-html"
 
 
 # In the database: a page beside its XML ------------------------------------------------------------
