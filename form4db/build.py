@@ -22,6 +22,9 @@ from .readers.rendered_html import read_rendered_html
 from .readers.rendered_text import read_rendered_text
 
 BATCH_SIZE = 250
+# Past this many filings loaded into an existing database, derive recomputes everything: by then
+# that is as fast as working out what the new filings touch.
+INCREMENTAL_DERIVE_LIMIT = 100_000
 TEXT_SUFFIXES = (".txt", ".nc")  # full submissions (also pre-2003 text filings), or rendered forms
 HTML_SUFFIXES = (".html", ".htm")
 FILING_SUFFIXES = (".xml", *TEXT_SUFFIXES, *HTML_SUFFIXES)
@@ -40,6 +43,9 @@ class BuildReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     derive_seconds: float = 0.0
+    # The accessions loaded, for an incremental derive; None once a filing was replaced or too many
+    # were loaded (derive then recomputes everything).
+    loaded: set[str] | None = field(default_factory=set)
 
     @property
     def filings(self) -> int:
@@ -50,6 +56,10 @@ class BuildReport:
         outcomes, rows, errors = loaded
         for outcome in outcomes.values():
             setattr(self, outcome, getattr(self, outcome) + 1)
+        if self.loaded is not None:
+            self.loaded.update(outcomes)
+            if self.replaced or len(self.loaded) > INCREMENTAL_DERIVE_LIMIT:
+                self.loaded = None
         self.rows += rows
         self.errors.extend(errors)
 
@@ -164,7 +174,7 @@ def load_batches(batches: Iterable[Batch], db_path: str, on_error, on_progress) 
                 count_loaded(report, on_progress, *pending)
         loader.build_indexes()
         derive_started = time.perf_counter()
-        derive(loader.conn)
+        derive(loader.conn, None if loader.is_new else report.loaded)
         report.derive_seconds = time.perf_counter() - derive_started
     except BaseException:
         loader.abandon()

@@ -9,6 +9,7 @@ metadata.yml; the reasoning is in the reference (edgar-ownership.md §§3, 6, 7)
 import json
 import re
 import sqlite3
+from collections.abc import Collection
 from datetime import date, timedelta
 from functools import lru_cache
 from itertools import groupby
@@ -20,22 +21,95 @@ GIFTS_DUE_ON_FORM_4_FROM = "2023-02-27"  # before, bona fide gifts could wait fo
 CALENDAR_YEARS = range(1990, 2041)
 
 
-def derive(conn: sqlite3.Connection) -> None:
-    """Recompute every derived column and table of the database, in one transaction."""
+def derive(conn: sqlite3.Connection, accessions: Collection[str] | None = None) -> None:
+    """Recompute the derived columns and tables, in one transaction: all of them, or, given the
+    accessions a build just added (none replaced), what those filings can change."""
     with conn:
+        scope = Scope(conn, accessions)
         fill_calendar(conn)
-        derive_filings(conn)
-        derive_values(conn)
-        derive_filing_delays(conn)
-        derive_10b5_1(conn)
-        derive_price_ranges(conn)
-        derive_amendments(conn)
-        derive_quality_flags(conn)
-        derive_insider_classes(conn)
-        derive_monthly_activity(conn)
-        derive_cluster_windows(conn)
-        derive_exercise_sales(conn)
+        derive_filings(conn, scope)
+        derive_values(conn, scope)
+        derive_filing_delays(conn, scope)
+        derive_10b5_1(conn, scope)
+        derive_price_ranges(conn, scope)
+        derive_amendments(conn, scope)
+        scope.widen(conn)
+        derive_quality_flags(conn, scope)
+        derive_insider_classes(conn, scope)
+        derive_monthly_activity(conn, scope)
+        derive_cluster_windows(conn, scope)
+        derive_exercise_sales(conn, scope)
         record_freshness(conn)
+        scope.drop(conn)
+
+
+class Scope:
+    """What a pass recomputes: everything, or what the filings just added can change.
+
+    The filings added (temp.scope_filings) get their own rows' facts. Facts that depend on other
+    filings are recomputed where those filings can move them: amendments that may now link
+    elsewhere; then (widen) every filing whose rows an amendment re-marked joins the added ones
+    (temp.affected), and the issuer-months, owner-issuer pairs and purchase days of their rows
+    bound the flags, insider classes, monthly totals and cluster windows recomputed.
+    """
+
+    TABLES = ("scope_filings", "affected", "scope_months", "scope_pairs", "scope_days",
+              *(f"scope_{table}" for table in TRANSACTION_TABLES))
+
+    def __init__(self, conn: sqlite3.Connection, accessions: Collection[str] | None):
+        self.everything = accessions is None
+        self.drop(conn)
+        if not self.everything:
+            conn.execute("CREATE TEMP TABLE scope_filings (accession_number TEXT PRIMARY KEY)")
+            conn.executemany("INSERT OR IGNORE INTO temp.scope_filings VALUES (?)", ((a,) for a in accessions))
+            conn.execute("CREATE TEMP TABLE affected (accession_number TEXT PRIMARY KEY)")
+            conn.execute("INSERT INTO temp.affected SELECT accession_number FROM temp.scope_filings")
+
+    def filings(self, column: str, which: str = "scope_filings") -> str:
+        """A SQL condition: the accession in ``column`` is among the filings recomputed."""
+        return "1" if self.everything else f"{column} IN (SELECT accession_number FROM temp.{which})"
+
+    def months(self, issuer: str, day: str) -> str:
+        """A SQL condition: the issuer and the month of the day are among those recomputed."""
+        return "1" if self.everything else \
+            f"({issuer}, substr({day}, 1, 7)) IN (SELECT issuer_cik, month FROM temp.scope_months)"
+
+    def pairs(self, owner: str, issuer: str) -> str:
+        return "1" if self.everything else f"({owner}, {issuer}) IN (SELECT owner_cik, issuer_cik FROM temp.scope_pairs)"
+
+    def widen(self, conn: sqlite3.Connection) -> None:
+        """After the amendments step: the issuer-months, pairs and days the affected filings touch."""
+        if self.everything:
+            return
+        rows = " UNION ALL ".join(
+            f"SELECT f.issuer_cik, t.transaction_date FROM temp.affected a "
+            f"JOIN filings f ON f.accession_number = a.accession_number "
+            f"JOIN {table} t ON t.accession_number = a.accession_number "
+            f"WHERE f.issuer_cik IS NOT NULL AND t.transaction_date IS NOT NULL" for table in TRANSACTION_TABLES)
+        conn.execute(f"CREATE TEMP TABLE scope_months AS SELECT DISTINCT issuer_cik, substr(transaction_date, 1, 7) "
+                     f"AS month FROM ({rows})")
+        conn.execute(f"CREATE TEMP TABLE scope_days AS SELECT issuer_cik, min(transaction_date) AS first_day, "
+                     f"max(transaction_date) AS last_day FROM ({rows}) GROUP BY issuer_cik")
+        conn.execute("""CREATE TEMP TABLE scope_pairs AS SELECT DISTINCT o.owner_cik, f.issuer_cik
+            FROM temp.affected a JOIN filings f ON f.accession_number = a.accession_number
+            JOIN filing_owners o ON o.accession_number = a.accession_number
+            WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL""")
+        for table in TRANSACTION_TABLES:  # each touched issuer's filings, once
+            conn.execute(f"""CREATE TEMP TABLE scope_{table} AS
+                SELECT t.id FROM temp.affected a JOIN {table} t ON t.accession_number = a.accession_number
+                UNION SELECT t.id FROM (SELECT DISTINCT issuer_cik FROM temp.scope_months) i
+                CROSS JOIN filings f ON f.issuer_cik = i.issuer_cik
+                CROSS JOIN {table} t ON t.accession_number = f.accession_number
+                WHERE {self.months("f.issuer_cik", "t.transaction_date")}""")
+
+    def rows(self, table: str, column: str = "t.id") -> str:
+        """A SQL condition: the row is among those whose flags and monthly totals are recomputed:
+        the affected filings' rows and every row of an issuer-month they touch."""
+        return "1" if self.everything else f"{column} IN (SELECT id FROM temp.scope_{table})"
+
+    def drop(self, conn: sqlite3.Connection) -> None:
+        for table in self.TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 def set_columns(conn: sqlite3.Connection, table: str, columns: list[str], rows) -> None:
@@ -176,12 +250,13 @@ def clean_ticker(raw: str | None) -> tuple[str | None, str | None]:
     return None, "ticker_ambiguous"
 
 
-def derive_filings(conn: sqlite3.Connection) -> None:
+def derive_filings(conn: sqlite3.Connection, scope: Scope) -> None:
     conn.create_function("clean_ticker", 1, lambda raw: clean_ticker(raw)[0], deterministic=True)
     conn.create_function("ticker_flag", 1, lambda raw: clean_ticker(raw)[1], deterministic=True)
-    conn.execute("""UPDATE filings SET is_amendment = document_type LIKE '%/A',
+    conn.execute(f"""UPDATE filings SET is_amendment = document_type LIKE '%/A',
         issuer_ticker_clean = clean_ticker(issuer_trading_symbol),
-        quality_flags = ticker_flag(issuer_trading_symbol)""")
+        quality_flags = ticker_flag(issuer_trading_symbol)
+        WHERE {scope.filings('accession_number')}""")
 
 
 # ---- values, holdings change, open-market flag -------------------------------------------
@@ -192,6 +267,10 @@ NOT_COMMON = re.compile(
     r"|performance|deferred|swap|\bcall\b|\bput\b|restricted stock unit")
 
 
+OWNED_BEFORE = """CASE WHEN acquired_disposed = 'A' THEN shares_owned_after - shares
+    WHEN acquired_disposed = 'D' THEN shares_owned_after + shares END"""
+
+
 def is_common_stock(title: str | None) -> int | None:
     """1 when a security title names common or ordinary shares (or depositary shares of them)."""
     if title is None:
@@ -200,26 +279,25 @@ def is_common_stock(title: str | None) -> int | None:
     return int(bool(COMMON.search(lowered)) and not NOT_COMMON.search(lowered))
 
 
-def derive_values(conn: sqlite3.Connection) -> None:
+def derive_values(conn: sqlite3.Connection, scope: Scope) -> None:
+    in_scope = scope.filings("accession_number")
     for table in TRANSACTION_TABLES:
         conn.execute(f"""UPDATE {table} SET value_usd =
             CASE WHEN shares IS NOT NULL AND price_per_share IS NOT NULL
-                 THEN round(shares * price_per_share, 2) END""")
-    conn.execute("""UPDATE nonderiv_transactions SET owned_before =
-        CASE WHEN acquired_disposed = 'A' THEN shares_owned_after - shares
-             WHEN acquired_disposed = 'D' THEN shares_owned_after + shares END""")
-    conn.execute("""UPDATE nonderiv_transactions SET
+                 THEN round(shares * price_per_share, 2) END WHERE {in_scope}""")
+    conn.execute(f"""UPDATE nonderiv_transactions SET owned_before = {OWNED_BEFORE} WHERE {in_scope}""")
+    conn.execute(f"""UPDATE nonderiv_transactions SET
         owned_change_pct = CASE WHEN owned_before > 0
-            THEN round(100.0 * (shares_owned_after - owned_before) / owned_before, 2) END""")
+            THEN round(100.0 * (shares_owned_after - owned_before) / owned_before, 2) END WHERE {in_scope}""")
     conn.create_function("is_common_stock", 1, is_common_stock, deterministic=True)
-    conn.execute("""UPDATE nonderiv_transactions SET is_open_market =
+    conn.execute(f"""UPDATE nonderiv_transactions SET is_open_market =
         CASE WHEN transaction_code IN ('P', 'S') THEN is_common_stock(security_title)
-             WHEN transaction_code IS NOT NULL THEN 0 END""")
+             WHEN transaction_code IS NOT NULL THEN 0 END WHERE {in_scope}""")
 
 
 # ---- filing delay ------------------------------------------------------------------------
 
-def derive_filing_delays(conn: sqlite3.Connection) -> None:
+def derive_filing_delays(conn: sqlite3.Connection, scope: Scope) -> None:
     """Business days from trade (or deemed execution) date to filing date; late when over 2 on Form 4.
 
     Lateness applies to rows of original Forms 4 that belong on Form 4: not to Form 5-eligible
@@ -233,7 +311,8 @@ def derive_filing_delays(conn: sqlite3.Connection) -> None:
                 FROM filings f
                 JOIN calendar filed ON filed.day = f.filing_date
                 JOIN calendar traded ON traded.day = coalesce(t.deemed_execution_date, t.transaction_date)
-                WHERE f.accession_number = t.accession_number AND traded.day <= f.filing_date)""")
+                WHERE f.accession_number = t.accession_number AND traded.day <= f.filing_date)
+            WHERE {scope.filings("t.accession_number")}""")
         conn.execute(f"""
             UPDATE {table} AS t SET is_late = CASE
                 WHEN filing_delay_bd IS NULL THEN NULL
@@ -242,7 +321,8 @@ def derive_filing_delays(conn: sqlite3.Connection) -> None:
                      < '{GIFTS_DUE_ON_FORM_4_FROM}' THEN NULL
                 WHEN (SELECT document_type FROM filings f WHERE f.accession_number = t.accession_number)
                      != '4' THEN NULL
-                ELSE filing_delay_bd > 2 END""")
+                ELSE filing_delay_bd > 2 END
+            WHERE {scope.filings("t.accession_number")}""")
 
 
 # ---- Rule 10b5-1 -------------------------------------------------------------------------
@@ -301,28 +381,30 @@ def read_10b5_1(text: str | None) -> tuple[int, str | None] | None:
 RULE_10B5_1_COLUMNS = ["is_10b5_1", "rule_10b5_1_evidence", "rule_10b5_1_footnote", "plan_adopted_on"]
 
 
-def derive_10b5_1(conn: sqlite3.Connection) -> None:
+def derive_10b5_1(conn: sqlite3.Connection, scope: Scope) -> None:
     """A tri-state per transaction: the row's own footnotes first, then the filing's text, then the checkbox."""
-    filing_says = filing_10b5_1(conn)
+    filing_says = filing_10b5_1(conn, scope)
     for table in TRANSACTION_TABLES:
         conn.execute(f"""UPDATE {table} AS t SET ({", ".join(RULE_10B5_1_COLUMNS)}) = (
             SELECT f.aff10b5one, CASE f.aff10b5one WHEN 1 THEN 'checkbox' WHEN 0 THEN 'checkbox_unchecked' END,
                    NULL, NULL
-            FROM filings f WHERE f.accession_number = t.accession_number)""")
+            FROM filings f WHERE f.accession_number = t.accession_number)
+            WHERE {scope.filings("t.accession_number")}""")
         rows_of_filings = conn.execute(
             f"SELECT id, accession_number FROM {table} WHERE accession_number IN (SELECT value FROM json_each(?))",
             [json.dumps(list(filing_says))])
         set_columns(conn, table, RULE_10B5_1_COLUMNS,
                     ((row_id, *filing_says[accession]) for row_id, accession in rows_of_filings))
-        set_columns(conn, table, RULE_10B5_1_COLUMNS, row_10b5_1(conn, table))
+        set_columns(conn, table, RULE_10B5_1_COLUMNS, row_10b5_1(conn, table, scope))
 
 
-def row_10b5_1(conn: sqlite3.Connection, table: str):
+def row_10b5_1(conn: sqlite3.Connection, table: str, scope: Scope):
     """(row id, flag, evidence, footnote id, adoption date) for each row whose own footnotes speak
     of Rule 10b5-1; a statement that the trade was under a plan wins over one that it was not."""
-    refs = conn.execute("""
+    refs = conn.execute(f"""
         SELECT r.row_id, n.footnote_id, n.text FROM footnote_refs r JOIN footnotes n ON n.id = r.footnote
-        WHERE r.table_name = ? AND n.text LIKE '%10%b%5%1%' ORDER BY r.row_id, n.footnote_id""", [table])
+        WHERE r.table_name = ? AND n.text LIKE '%10%b%5%1%' AND {scope.filings("r.accession_number")}
+        ORDER BY r.row_id, n.footnote_id""", [table])
     for row_id, refs_of_row in groupby(refs, key=itemgetter(0)):
         said = [(*found, footnote_id) for _, footnote_id, text in refs_of_row if (found := read_10b5_1(text))]
         if said:
@@ -330,18 +412,19 @@ def row_10b5_1(conn: sqlite3.Connection, table: str):
             yield row_id, flag, "footnote" if flag else "footnote_negative", footnote_id, adopted
 
 
-def filing_10b5_1(conn: sqlite3.Connection) -> dict[str, tuple]:
+def filing_10b5_1(conn: sqlite3.Connection, scope: Scope) -> dict[str, tuple]:
     """What each filing's remarks, or a footnote no row points at, say of Rule 10b5-1:
     accession -> (flag, evidence, footnote id, adoption date). Remarks come first."""
     says = {}
     for accession, remarks in conn.execute(
-            "SELECT accession_number, remarks FROM filings WHERE remarks LIKE '%10%b%5%1%'"):
+            f"SELECT accession_number, remarks FROM filings WHERE remarks LIKE '%10%b%5%1%' "
+            f"AND {scope.filings('accession_number')}"):
         said = read_10b5_1(remarks)
         if said:
             says[accession] = (said[0], "remarks" if said[0] else "remarks_negative", None, said[1])
-    for accession, footnote_id, text in conn.execute("""
+    for accession, footnote_id, text in conn.execute(f"""
             SELECT n.accession_number, n.footnote_id, n.text FROM footnotes n
-            WHERE n.text LIKE '%10%b%5%1%' AND NOT EXISTS (SELECT 1 FROM footnote_refs r WHERE r.footnote = n.id)
+            WHERE n.text LIKE '%10%b%5%1%' AND {scope.filings("n.accession_number")} AND NOT EXISTS (SELECT 1 FROM footnote_refs r WHERE r.footnote = n.id)
             ORDER BY n.id"""):
         said = read_10b5_1(text)
         if said and accession not in says:
@@ -365,15 +448,15 @@ def price_ranges(text: str | None) -> list[tuple[float, float]]:
     return ranges
 
 
-def derive_price_ranges(conn: sqlite3.Connection) -> None:
+def derive_price_ranges(conn: sqlite3.Connection, scope: Scope) -> None:
     """Low and high of a weighted-average price, on the rows whose price lies in a footnote's range."""
     for table in TRANSACTION_TABLES:
-        conn.execute(f"UPDATE {table} SET price_low = NULL, price_high = NULL")
+        conn.execute(f"UPDATE {table} SET price_low = NULL, price_high = NULL WHERE {scope.filings('accession_number')}")
         found = conn.execute(f"""
             SELECT t.id, t.price_per_share, n.text FROM footnotes n
             JOIN footnote_refs r ON r.footnote = n.id AND r.table_name = '{table}'
             JOIN {table} t ON t.id = r.row_id
-            WHERE n.text LIKE '%$%$%' AND t.price_per_share IS NOT NULL
+            WHERE n.text LIKE '%$%$%' AND t.price_per_share IS NOT NULL AND {scope.filings("n.accession_number")}
             ORDER BY t.id, r.id""")
         set_columns(conn, table, ["price_low", "price_high"], (
             (row_id, low, high) for row_id, price, text in found
@@ -424,21 +507,60 @@ def find_original(conn: sqlite3.Connection, amendment: tuple) -> tuple[str | Non
     return best[3], method, round(base / ties, 2), len(candidates)
 
 
-def derive_amendments(conn: sqlite3.Connection) -> None:
-    conn.execute("DELETE FROM amendments")
+def derive_amendments(conn: sqlite3.Connection, scope: Scope) -> None:
+    """Link each amendment to the filing it amends and mark the rows it restates.
+
+    Incrementally: the amendments added, and those an added filing may now be the original of,
+    are matched again; every filing whose rows they marked or will mark is unmarked and marked
+    again by every amendment linked to it, in the order of a whole pass, and joins the affected.
+    """
+    which = "1" if scope.everything else \
+        f"{scope.filings('accession_number')} OR accession_number IN ({MAY_NOW_AMEND})"
+    rematch = conn.execute(f"""SELECT accession_number, issuer_cik, document_type, period_of_report,
+        date_of_original_submission FROM filings WHERE document_type LIKE '%/A' AND ({which})
+        ORDER BY date_of_original_submission, accession_number""").fetchall()
+    rematched = json.dumps([amendment[0] for amendment in rematch])
+    linked = f"SELECT original_accession FROM amendments WHERE amendment_accession IN ({IN_JSON})"
+    originals = {original for original, in conn.execute(linked, [rematched]) if original}
+    conn.execute(f"DELETE FROM amendments WHERE amendment_accession IN ({IN_JSON})", [rematched])
+    for amendment in rematch:
+        conn.execute("INSERT INTO amendments VALUES (?, ?, ?, ?, ?)", [amendment[0], *find_original(conn, amendment)])
+    originals |= {original for original, in conn.execute(linked, [rematched]) if original}
+    remark_originals(conn, scope, originals)
+
+
+# An added filing may be the original of an amendment of the same issuer and form whose date of
+# original submission is its filing date or, the filing date unknown, within a year after its period.
+MAY_NOW_AMEND = """SELECT a.accession_number FROM temp.scope_filings s
+    JOIN filings c ON c.accession_number = s.accession_number
+    JOIN filings a ON a.issuer_cik = c.issuer_cik AND a.document_type LIKE '%/A'
+        AND substr(a.document_type, 1, 1) = substr(c.document_type, 1, 1)
+    WHERE a.date_of_original_submission = c.filing_date
+       OR (c.filing_date IS NULL AND c.period_of_report <= a.date_of_original_submission
+           AND c.period_of_report >= date(a.date_of_original_submission, '-366 days'))"""
+
+
+def remark_originals(conn: sqlite3.Connection, scope: Scope, originals: set[str]) -> None:
+    """Unmark the rows of the given originals (of every filing, in a whole pass) and let every
+    amendment linked to one of them mark the rows it restates, in the order of a whole pass."""
+    where, linked = ("1", "1") if scope.everything else \
+        (f"accession_number IN ({IN_JSON})", f"m.original_accession IN ({IN_JSON})")
+    chosen = [] if scope.everything else [json.dumps(sorted(originals))]
     for table in TRANSACTION_TABLES:
-        conn.execute(f"UPDATE {table} SET superseded_by = NULL")
-    amendments = conn.execute(
-        "SELECT accession_number, issuer_cik, document_type, period_of_report, date_of_original_submission "
-        "FROM filings WHERE document_type LIKE '%/A' ORDER BY date_of_original_submission, accession_number"
-    ).fetchall()
-    for amendment in amendments:
-        original, method, confidence, candidates = find_original(conn, amendment)
-        conn.execute("INSERT INTO amendments VALUES (?, ?, ?, ?, ?)",
-                     [amendment[0], original, method, confidence, candidates])
-        if original:
-            for table in TRANSACTION_TABLES:
-                mark_superseded(conn, table, original, amendment[0])
+        conn.execute(f"UPDATE {table} SET superseded_by = NULL WHERE {where}", chosen)
+    links = conn.execute(f"""SELECT m.original_accession, m.amendment_accession FROM amendments m
+        JOIN filings f ON f.accession_number = m.amendment_accession
+        WHERE m.original_accession IS NOT NULL AND {linked}
+        ORDER BY f.date_of_original_submission, f.accession_number""", chosen).fetchall()
+    if not scope.everything:
+        conn.executemany("INSERT OR IGNORE INTO temp.affected VALUES (?)",
+                         [(accession,) for link in links for accession in link] + [(o,) for o in originals])
+    for original, amendment in links:
+        for table in TRANSACTION_TABLES:
+            mark_superseded(conn, table, original, amendment)
+
+
+IN_JSON = "SELECT value FROM json_each(?)"  # a SQL IN list of any length, given as one JSON array
 
 
 def mark_superseded(conn: sqlite3.Connection, table: str, original: str, amendment: str) -> None:
@@ -477,31 +599,34 @@ FLAG_CONDITIONS = {
 }
 
 
-def derive_quality_flags(conn: sqlite3.Connection) -> None:
+def derive_quality_flags(conn: sqlite3.Connection, scope: Scope) -> None:
     """A compact, comma-separated list of what looks wrong on each transaction row (NULL if nothing)."""
     conn.create_function("add_flag", 2, add_flag, deterministic=True)
     for table in TRANSACTION_TABLES:
-        conn.execute(f"UPDATE {table} SET quality_flags = NULL")
+        rows = scope.rows(table)
+        conn.execute(f"UPDATE {table} AS t SET quality_flags = NULL WHERE {rows}")
         for flag, condition in FLAG_CONDITIONS.items():
             flag_rows(conn, table, flag, (row_id for row_id, in conn.execute(
                 f"SELECT t.id FROM {table} t JOIN filings f ON f.accession_number = t.accession_number "
-                f"WHERE {condition}")))
-        flag_rows(conn, table, "possible_duplicate", possible_duplicates(conn, table))
-    flag_rows(conn, "nonderiv_transactions", "price_suspect", suspect_prices(conn))
+                f"WHERE ({condition}) AND {rows}")))
+        flag_rows(conn, table, "possible_duplicate", possible_duplicates(conn, table, rows))
+    rows = scope.rows("nonderiv_transactions")
+    flag_rows(conn, "nonderiv_transactions", "price_suspect", suspect_prices(conn, rows))
+    # From the shares, not owned_before: a pass before this one may have emptied it.
     flag_rows(conn, "nonderiv_transactions", "holding_inconsistent", (row_id for row_id, in conn.execute(
-        "SELECT id FROM nonderiv_transactions WHERE owned_before < 0")))
-    conn.execute("UPDATE nonderiv_transactions SET owned_before = NULL, owned_change_pct = NULL "
-                 "WHERE owned_before < 0")
+        f"SELECT t.id FROM nonderiv_transactions t WHERE {OWNED_BEFORE} < 0 AND {rows}")))
+    conn.execute(f"UPDATE nonderiv_transactions AS t SET owned_before = NULL, owned_change_pct = NULL "
+                 f"WHERE owned_before < 0 AND {rows}")
 
 
-def possible_duplicates(conn: sqlite3.Connection, table: str):
+def possible_duplicates(conn: sqlite3.Connection, table: str, rows: str):
     """Ids of rows with the same issuer, date, code, shares, price and holding after as a row of
     another filing (a co-owner's own filing of the same trade, a refiled or amended form)."""
     keyed = conn.execute(f"""
         SELECT f.issuer_cik, t.transaction_date, t.transaction_code, t.shares, t.price_per_share,
                t.shares_owned_after, t.accession_number, t.id
         FROM {table} t JOIN filings f ON f.accession_number = t.accession_number
-        WHERE t.shares IS NOT NULL AND t.transaction_date IS NOT NULL
+        WHERE t.shares IS NOT NULL AND t.transaction_date IS NOT NULL AND {rows}
         ORDER BY 1, 2, 3, 4, 5, 6""")
     for _, same in groupby(keyed, key=itemgetter(0, 1, 2, 3, 4, 5)):
         same = list(same)
@@ -509,15 +634,15 @@ def possible_duplicates(conn: sqlite3.Connection, table: str):
             yield from (row[7] for row in same)
 
 
-def suspect_prices(conn: sqlite3.Connection):
+def suspect_prices(conn: sqlite3.Connection, rows: str):
     """Ids of Table I purchases and sales whose price is 10x above or below the median price of
     the issuer's purchases and sales that month (at least four of them) — a total typed as a
     per-share price, or a price per ADS against ordinary shares. Exercises are left out: their
     price is the exercise price, legitimately far from the market."""
-    priced = conn.execute("""
+    priced = conn.execute(f"""
         SELECT f.issuer_cik, substr(t.transaction_date, 1, 7), t.id, t.price_per_share
         FROM nonderiv_transactions t JOIN filings f ON f.accession_number = t.accession_number
-        WHERE t.price_per_share > 0 AND t.transaction_code IN ('P', 'S')
+        WHERE t.price_per_share > 0 AND t.transaction_code IN ('P', 'S') AND {rows}
         ORDER BY 1, 2""")
     for _, month in groupby(priced, key=itemgetter(0, 1)):
         month = list(month)
@@ -545,27 +670,37 @@ def classify(months_by_year: dict[int, set[int]], year: int) -> tuple[str, str]:
     return ("routine" if set.intersection(*prior) else "opportunistic"), evidence
 
 
-def derive_insider_classes(conn: sqlite3.Connection) -> None:
+def derive_insider_classes(conn: sqlite3.Connection, scope: Scope) -> None:
     """Classify each owner in each issuer and year from open-market trades (amendment-aware),
     and put the class of a filing's first-listed owner on its open-market rows."""
-    conn.execute("DELETE FROM insider_classes")
-    traded = conn.execute("""
+    if scope.everything:
+        conn.execute("DELETE FROM insider_classes")
+        owners, first_owners = "filing_owners o", "filing_owners o"
+    else:
+        conn.execute(f"DELETE FROM insider_classes WHERE {scope.pairs('owner_cik', 'issuer_cik')}")
+        # From each pair's owner: an owner has few filings, an issuer may have many.
+        owners = "temp.scope_pairs p CROSS JOIN filing_owners o ON o.owner_cik = p.owner_cik"
+        first_owners = owners + " AND o.owner_seq = 1"
+    traded = conn.execute(f"""
         SELECT DISTINCT o.owner_cik, f.issuer_cik, CAST(substr(t.transaction_date, 1, 4) AS INTEGER),
                CAST(substr(t.transaction_date, 6, 2) AS INTEGER)
-        FROM nonderiv_transactions_amended t
-        JOIN filings f ON f.accession_number = t.accession_number
-        JOIN filing_owners o ON o.accession_number = t.accession_number
+        FROM {owners}
+        JOIN filings f ON f.accession_number = o.accession_number
+        JOIN nonderiv_transactions_amended t ON t.accession_number = o.accession_number
         WHERE t.is_open_market = 1 AND t.transaction_date IS NOT NULL
-          AND o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL
+          AND o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL AND {scope.pairs("o.owner_cik", "f.issuer_cik")}
         ORDER BY 1, 2, 3, 4""")
     conn.executemany("INSERT INTO insider_classes VALUES (?, ?, ?, ?, ?, ?)", classified(traded))
-    conn.execute("""UPDATE nonderiv_transactions AS t SET insider_class = (
+    rows = "1" if scope.everything else f"""t.id IN (SELECT t.id FROM {first_owners}
+        JOIN filings f ON f.accession_number = o.accession_number AND f.issuer_cik = p.issuer_cik
+        JOIN nonderiv_transactions t ON t.accession_number = o.accession_number)"""
+    conn.execute(f"""UPDATE nonderiv_transactions AS t SET insider_class = (
         SELECT c.class FROM insider_classes c
         JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
         JOIN filings f ON f.accession_number = t.accession_number
         WHERE c.owner_cik = o.owner_cik AND c.issuer_cik = f.issuer_cik
           AND c.year = CAST(substr(t.transaction_date, 1, 4) AS INTEGER))
-        WHERE t.is_open_market = 1 OR t.insider_class IS NOT NULL""")
+        WHERE (t.is_open_market = 1 OR t.insider_class IS NOT NULL) AND {rows}""")
 
 
 def classified(traded):
@@ -580,11 +715,11 @@ def classified(traded):
 
 # ---- monthly aggregates for the charts ---------------------------------------------------
 
-def derive_monthly_activity(conn: sqlite3.Connection) -> None:
+def derive_monthly_activity(conn: sqlite3.Connection, scope: Scope) -> None:
     """Open-market buying and selling per issuer and month (amendment-aware, joint filings once),
     so that the chart screens read a small table instead of every trade."""
-    conn.execute("DELETE FROM monthly_activity")
-    conn.execute("""
+    conn.execute(f"DELETE FROM monthly_activity WHERE {scope.months('issuer_cik', 'month')}")
+    conn.execute(f"""
         INSERT INTO monthly_activity
         SELECT f.issuer_cik || '_' || strftime('%Y-%m', t.transaction_date),
                f.issuer_cik,
@@ -603,6 +738,7 @@ def derive_monthly_activity(conn: sqlite3.Connection) -> None:
                sum(t.transaction_code = 'S' AND t.is_10b5_1 IS NULL)
         FROM nonderiv_transactions_amended t JOIN filings f ON f.accession_number = t.accession_number
         WHERE t.is_open_market = 1 AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL
+          AND {scope.rows("nonderiv_transactions")}
         GROUP BY f.issuer_cik, month
         ORDER BY f.issuer_cik, month""")
 
@@ -612,22 +748,37 @@ def derive_monthly_activity(conn: sqlite3.Connection) -> None:
 CLUSTER_WINDOWS = (7, 14, 30, 60, 90)  # the window lengths, in days, the cluster screen offers
 
 
-def derive_cluster_windows(conn: sqlite3.Connection) -> None:
+def derive_cluster_windows(conn: sqlite3.Connection, scope: Scope) -> None:
     """For each issuer, window length and day with an open-market purchase: the distinct insiders
     (a joint filing is its first-listed owner), purchases and dollars of the window ending that day.
-    A sliding window over each issuer's purchases in date order: linear, however busy the issuer."""
-    conn.execute("DELETE FROM cluster_windows")
-    buys = conn.execute("""
+    A sliding window over each issuer's purchases in date order: linear, however busy the issuer.
+
+    Incrementally, per touched issuer: the windows ending from its first touched day to 90 days
+    after its last, from its purchases since 90 days before the first."""
+    widest = max(CLUSTER_WINDOWS)
+    if scope.everything:
+        conn.execute("DELETE FROM cluster_windows")
+        issuers, kept = "", "1"
+    else:
+        conn.execute(f"""DELETE FROM cluster_windows WHERE id IN (SELECT c.id FROM temp.scope_days d
+            JOIN cluster_windows c ON c.issuer_cik = d.issuer_cik
+            WHERE c.last_buy BETWEEN d.first_day AND date(d.last_day, '+{widest} days'))""")
+        issuers = "temp.scope_days d CROSS JOIN"
+        kept = (f"f.issuer_cik = d.issuer_cik AND t.transaction_date BETWEEN date(d.first_day, '-{widest} days') "
+                f"AND date(d.last_day, '+{widest} days')")
+    buys = conn.execute(f"""
         SELECT f.issuer_cik, t.transaction_date, o.owner_cik, o.owner_name, t.value_usd
-        FROM nonderiv_transactions_amended t
-        JOIN filings f ON f.accession_number = t.accession_number
+        FROM {issuers} filings f
+        JOIN nonderiv_transactions_amended t ON t.accession_number = f.accession_number
         JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
         WHERE t.is_open_market = 1 AND t.transaction_code = 'P' AND t.acquired_disposed = 'A'
-          AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL AND o.owner_cik IS NOT NULL
+          AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL AND o.owner_cik IS NOT NULL AND {kept}
         ORDER BY f.issuer_cik, t.transaction_date""")
+    first_days = {} if scope.everything else dict(conn.execute("SELECT issuer_cik, first_day FROM temp.scope_days"))
     conn.executemany("INSERT INTO cluster_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (row for issuer, issuer_buys in groupby(buys, key=itemgetter(0))
-                      for row in windows_of(issuer, list(issuer_buys))))
+                      for row in windows_of(issuer, list(issuer_buys))
+                      if row[4] >= first_days.get(issuer, "")))  # a window ending earlier lacks older buys
 
 
 def windows_of(issuer: int, buys: list[tuple]):
@@ -647,15 +798,17 @@ def windows_of(issuer: int, buys: list[tuple]):
                    "; ".join(sorted(names.values())), len(inside), round(sum(values), 2) if values else None)
 
 
-def derive_exercise_sales(conn: sqlite3.Connection) -> None:
+def derive_exercise_sales(conn: sqlite3.Connection, scope: Scope) -> None:
     """Per filing and day: options exercised (M, X, O in Table II) and shares sold (S in Table I)
     on the same day, with shares withheld for tax (F) and what the insider kept."""
-    conn.execute("DELETE FROM exercise_sales")
-    conn.execute("""
+    affected = scope.filings("accession_number", "affected")
+    conn.execute(f"DELETE FROM exercise_sales WHERE {affected}")
+    conn.execute(f"""
         INSERT INTO exercise_sales
         WITH exercised AS (
             SELECT accession_number, transaction_date, sum(shares) AS shares FROM deriv_transactions
             WHERE transaction_code IN ('M', 'X', 'O') AND superseded_by IS NULL AND transaction_date IS NOT NULL
+              AND {affected}
             GROUP BY accession_number, transaction_date),
         sold AS (
             SELECT accession_number, transaction_date,
@@ -663,7 +816,7 @@ def derive_exercise_sales(conn: sqlite3.Connection) -> None:
                    sum(CASE WHEN transaction_code = 'F' THEN shares END) AS withheld,
                    round(sum(CASE WHEN transaction_code = 'S' THEN value_usd END), 2) AS value_usd,
                    max(CASE WHEN transaction_code = 'S' THEN is_10b5_1 END) AS is_10b5_1
-            FROM nonderiv_transactions_amended WHERE transaction_code IN ('S', 'F')
+            FROM nonderiv_transactions_amended WHERE transaction_code IN ('S', 'F') AND {affected}
             GROUP BY accession_number, transaction_date)
         SELECT e.accession_number || '_' || e.transaction_date, e.accession_number, e.transaction_date,
                e.shares, s.shares, coalesce(s.withheld, 0), e.shares - s.shares - coalesce(s.withheld, 0),
