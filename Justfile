@@ -39,12 +39,15 @@ bench-queries db="form4.db": install
 bench-load db="form4.db": install
     {{bin}}/python bench/bench_load.py {{db}} --clients 50 --seconds 60
 
-# Screens at scale: generate synthetic filings, build them, time every screen (1,000,000: ~25 min)
+# At scale: generate synthetic filings, build them, time every screen, then a day's update of
+# 2,000 more (1,000,000: about an hour)
 bench-scale filings="1000000": install
-    rm -rf bench/out/synthetic bench/out/synthetic.db
-    {{bin}}/python bench/generate.py bench/out/synthetic --filings {{filings}}
-    {{bin}}/form4db build bench/out/synthetic --db bench/out/synthetic.db
+    rm -rf bench/out/synthetic bench/out/day bench/out/synthetic.db
+    {{bin}}/python bench/generate.py bench/out/synthetic --filings $(( {{filings}} + 2000 ))
+    mkdir bench/out/day && mv $(ls -d bench/out/synthetic/*/ | tail -1)* bench/out/day/
+    {{bin}}/form4db build bench/out/synthetic --db bench/out/synthetic.db --jobs 2
     {{bin}}/python bench/bench_queries.py bench/out/synthetic.db --runs 20
+    {{bin}}/python bench/bench_update.py bench/out/synthetic.db bench/out/day
 
 # Remove built databases
 clean:

@@ -8,6 +8,10 @@ weighted-average price ranges, 10b5-1 plans and indirect ownership; issuers with
 of insiders trading over the years.
 
     python bench/generate.py OUT_FOLDER --filings 1000000 --seed 1
+    python bench/generate.py DAY_FOLDER --filings 2000 --population-of 1000000 --on 2026-01-02
+
+The second writes a day's filings for the first's issuers and insiders (the same seed gives the
+same population): trades of the few days before --on, as a day of real filings reports them.
 """
 
 import random
@@ -52,7 +56,9 @@ class Population:
         return self.rng.choices(self.issuers, self.weights)[0]
 
 
-def day_between(rng: random.Random) -> date:
+def day_between(rng: random.Random, on: date | None = None) -> date:
+    if on is not None:  # a day's filings report the trades of the days just before
+        return on - timedelta(days=rng.randint(2, 6))
     span = (LAST_DAY - FIRST_DAY).days
     return FIRST_DAY + timedelta(days=int(span * rng.random() ** 0.6))  # more recent filings than old ones
 
@@ -169,9 +175,12 @@ class FilingWriter:
         return header + tables + notes + signature + "</ownershipDocument>"
 
 
-def generate(folder: Path, filings: int, seed: int) -> None:
+def generate(folder: Path, filings: int, seed: int, population_of: int | None = None,
+             on: date | None = None) -> None:
     rng = random.Random(seed)
-    population = Population(rng, max(100, filings // 200))
+    population = Population(rng, max(100, (population_of or filings) // 200))
+    if on is not None:  # the same population, other filings: accession numbers after the main set's
+        rng.seed(f"{seed} {on}")
     writer = FilingWriter(rng)
     folder.mkdir(parents=True, exist_ok=True)
     recent = []  # (issuer, owners, day) of recent Forms 4, for amendments to amend
@@ -187,11 +196,12 @@ def generate(folder: Path, filings: int, seed: int) -> None:
             form = "4" if form == "4/A" else form
             issuer = population.pick()
             owners = rng.sample(issuer["insiders"], 1 if rng.random() < 0.95 else min(3, len(issuer["insiders"])))
-            day, original = day_between(rng), None
+            day, original = day_between(rng, on), None
             if form == "4":
                 recent.append((issuer, owners, day))
                 recent = recent[-1000:]
-        accession = f"00{98000000 + number // 1000000:08d}-{day.year % 100:02d}-{number % 1000000:06d}"
+        serial = number + (population_of or 0) if on is not None else number
+        accession = f"00{98000000 + serial // 1000000:08d}-{day.year % 100:02d}-{serial % 1000000:06d}"
         (sub / f"{accession}.xml").write_text(writer.filing(issuer, owners, form, day, original))
 
 
@@ -199,9 +209,11 @@ def generate(folder: Path, filings: int, seed: int) -> None:
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--filings", default=100_000, show_default=True)
 @click.option("--seed", default=1, show_default=True)
-def main(folder, filings, seed):
+@click.option("--population-of", type=int, help="Issuers and insiders of a set of this many filings.")
+@click.option("--on", type=click.DateTime(["%Y-%m-%d"]), help="A day's filings: trades of the days before this one.")
+def main(folder, filings, seed, population_of, on):
     """Write FILINGS synthetic ownership XML files under FOLDER (10,000 per subfolder)."""
-    generate(Path(folder), filings, seed)
+    generate(Path(folder), filings, seed, population_of, on.date() if on else None)
 
 
 if __name__ == "__main__":

@@ -94,12 +94,12 @@ class Scope:
             FROM temp.affected a JOIN filings f ON f.accession_number = a.accession_number
             JOIN filing_owners o ON o.accession_number = a.accession_number
             WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL""")
-        for table in TRANSACTION_TABLES:  # each touched issuer's filings, once
+        for table in TRANSACTION_TABLES:  # the rows of each month touched, through the date index
             conn.execute(f"""CREATE TEMP TABLE scope_{table} AS
                 SELECT t.id FROM temp.affected a JOIN {table} t ON t.accession_number = a.accession_number
-                UNION SELECT t.id FROM (SELECT DISTINCT issuer_cik FROM temp.scope_months) i
-                CROSS JOIN filings f ON f.issuer_cik = i.issuer_cik
-                CROSS JOIN {table} t ON t.accession_number = f.accession_number
+                UNION SELECT t.id FROM (SELECT DISTINCT month FROM temp.scope_months) m
+                CROSS JOIN {table} t ON t.transaction_date >= m.month || '-01' AND t.transaction_date < m.month || '-32'
+                JOIN filings f ON f.accession_number = t.accession_number
                 WHERE {self.months("f.issuer_cik", "t.transaction_date")}""")
 
     def rows(self, table: str, column: str = "t.id") -> str:
@@ -530,14 +530,19 @@ def derive_amendments(conn: sqlite3.Connection, scope: Scope) -> None:
 
 
 # An added filing may be the original of an amendment of the same issuer and form whose date of
-# original submission is its filing date or, the filing date unknown, within a year after its period.
+# original submission is its filing date or, the filing date unknown, within a year after its
+# period (each found through the index on issuer and date of original submission).
 MAY_NOW_AMEND = """SELECT a.accession_number FROM temp.scope_filings s
     JOIN filings c ON c.accession_number = s.accession_number
-    JOIN filings a ON a.issuer_cik = c.issuer_cik AND a.document_type LIKE '%/A'
-        AND substr(a.document_type, 1, 1) = substr(c.document_type, 1, 1)
-    WHERE a.date_of_original_submission = c.filing_date
-       OR (c.filing_date IS NULL AND c.period_of_report <= a.date_of_original_submission
-           AND c.period_of_report >= date(a.date_of_original_submission, '-366 days'))"""
+    JOIN filings a ON a.issuer_cik = c.issuer_cik AND a.date_of_original_submission = c.filing_date
+    WHERE a.document_type LIKE '%/A' AND substr(a.document_type, 1, 1) = substr(c.document_type, 1, 1)
+    UNION
+    SELECT a.accession_number FROM temp.scope_filings s
+    JOIN filings c ON c.accession_number = s.accession_number
+    JOIN filings a ON a.issuer_cik = c.issuer_cik
+        AND a.date_of_original_submission BETWEEN c.period_of_report AND date(c.period_of_report, '+366 days')
+    WHERE c.filing_date IS NULL
+      AND a.document_type LIKE '%/A' AND substr(a.document_type, 1, 1) = substr(c.document_type, 1, 1)"""
 
 
 def remark_originals(conn: sqlite3.Connection, scope: Scope, originals: set[str]) -> None:
@@ -763,9 +768,12 @@ def derive_cluster_windows(conn: sqlite3.Connection, scope: Scope) -> None:
         conn.execute(f"""DELETE FROM cluster_windows WHERE id IN (SELECT c.id FROM temp.scope_days d
             JOIN cluster_windows c ON c.issuer_cik = d.issuer_cik
             WHERE c.last_buy BETWEEN d.first_day AND date(d.last_day, '+{widest} days'))""")
-        issuers = "temp.scope_days d CROSS JOIN"
+        # Through the date index: the days from 90 before the first touched to 90 after the last.
+        issuers = "temp.scope_days d JOIN"
         kept = (f"f.issuer_cik = d.issuer_cik AND t.transaction_date BETWEEN date(d.first_day, '-{widest} days') "
-                f"AND date(d.last_day, '+{widest} days')")
+                f"AND date(d.last_day, '+{widest} days') AND t.transaction_date BETWEEN "
+                f"(SELECT date(min(first_day), '-{widest} days') FROM temp.scope_days) "
+                f"AND (SELECT date(max(last_day), '+{widest} days') FROM temp.scope_days)")
     buys = conn.execute(f"""
         SELECT f.issuer_cik, t.transaction_date, o.owner_cik, o.owner_name, t.value_usd
         FROM {issuers} filings f

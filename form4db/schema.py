@@ -317,7 +317,7 @@ CREATE VIEW IF NOT EXISTS nonderiv_transactions_amended AS
 # Every foreign key, plus the columns the site filters or sorts on.
 INDEXES = {
     "filings": [
-        ["issuer_cik"],
+        ["issuer_cik", "date_of_original_submission"],  # also the amendments a new filing may be the original of
         ["period_of_report"],
         ["filing_date"],
         ["document_type"],
