@@ -43,6 +43,9 @@ def derive(conn: sqlite3.Connection, accessions: Collection[str] | None = None) 
         scope.drop(conn)
 
 
+MAX_MONTHS = 36  # an update whose filings reach over more months derives the rest whole
+
+
 class Scope:
     """What a pass recomputes: everything, or what the filings just added can change.
 
@@ -75,37 +78,51 @@ class Scope:
             f"({issuer}, substr({day}, 1, 7)) IN (SELECT issuer_cik, month FROM temp.scope_months)"
 
     def pairs(self, owner: str, issuer: str) -> str:
+        """A SQL condition: the owner and issuer are a pair recomputed."""
         return "1" if self.everything else f"({owner}, {issuer}) IN (SELECT owner_cik, issuer_cik FROM temp.scope_pairs)"
 
     def widen(self, conn: sqlite3.Connection) -> None:
-        """After the amendments step: the issuer-months, pairs and days the affected filings touch."""
+        """After the amendments step: the issuer-months, pairs and days the affected filings touch.
+
+        Filings reaching over more than MAX_MONTHS months (history, not a day's news) make the
+        rest of the pass whole: by then that is faster. (CROSS JOIN keeps SQLite starting from the
+        few affected filings: it knows nothing of the size of a temporary table.)
+        """
         if self.everything:
             return
         rows = " UNION ALL ".join(
-            f"SELECT f.issuer_cik, t.transaction_date FROM temp.affected a "
-            f"JOIN filings f ON f.accession_number = a.accession_number "
-            f"JOIN {table} t ON t.accession_number = a.accession_number "
+            f"SELECT f.issuer_cik, t.transaction_date, t.accession_number FROM temp.affected a "
+            f"CROSS JOIN filings f ON f.accession_number = a.accession_number "
+            f"CROSS JOIN {table} t ON t.accession_number = a.accession_number "
             f"WHERE f.issuer_cik IS NOT NULL AND t.transaction_date IS NOT NULL" for table in TRANSACTION_TABLES)
         conn.execute(f"CREATE TEMP TABLE scope_months AS SELECT DISTINCT issuer_cik, substr(transaction_date, 1, 7) "
                      f"AS month FROM ({rows})")
-        conn.execute(f"CREATE TEMP TABLE scope_days AS SELECT issuer_cik, min(transaction_date) AS first_day, "
-                     f"max(transaction_date) AS last_day FROM ({rows}) GROUP BY issuer_cik")
+        if conn.execute("SELECT count(DISTINCT month) FROM temp.scope_months").fetchone()[0] > MAX_MONTHS:
+            self.drop(conn)
+            self.everything = True
+            return
+        conn.execute("CREATE TEMP TABLE scope_days (issuer_cik INTEGER PRIMARY KEY, first_day TEXT, last_day TEXT)")
+        conn.execute(f"INSERT INTO temp.scope_days SELECT issuer_cik, min(transaction_date), max(transaction_date) "
+                     f"FROM ({rows}) GROUP BY issuer_cik")
+        # Insider classes come from open-market trades only.
         conn.execute("""CREATE TEMP TABLE scope_pairs AS SELECT DISTINCT o.owner_cik, f.issuer_cik
-            FROM temp.affected a JOIN filings f ON f.accession_number = a.accession_number
-            JOIN filing_owners o ON o.accession_number = a.accession_number
-            WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL""")
+            FROM temp.affected a CROSS JOIN filings f ON f.accession_number = a.accession_number
+            CROSS JOIN filing_owners o ON o.accession_number = a.accession_number
+            WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL AND EXISTS (
+                SELECT 1 FROM nonderiv_transactions t WHERE t.accession_number = a.accession_number
+                AND t.is_open_market = 1)""")
         for table in TRANSACTION_TABLES:  # the rows of each month touched, through the date index
             conn.execute(f"""CREATE TEMP TABLE scope_{table} AS
-                SELECT t.id FROM temp.affected a JOIN {table} t ON t.accession_number = a.accession_number
+                SELECT t.id FROM temp.affected a CROSS JOIN {table} t ON t.accession_number = a.accession_number
                 UNION SELECT t.id FROM (SELECT DISTINCT month FROM temp.scope_months) m
                 CROSS JOIN {table} t ON t.transaction_date >= m.month || '-01' AND t.transaction_date < m.month || '-32'
-                JOIN filings f ON f.accession_number = t.accession_number
+                CROSS JOIN filings f ON f.accession_number = t.accession_number
                 WHERE {self.months("f.issuer_cik", "t.transaction_date")}""")
 
-    def rows(self, table: str, column: str = "t.id") -> str:
-        """A SQL condition: the row is among those whose flags and monthly totals are recomputed:
+    def rows(self, table: str) -> str:
+        """A SQL condition: the row t is among those whose flags and monthly totals are recomputed:
         the affected filings' rows and every row of an issuer-month they touch."""
-        return "1" if self.everything else f"{column} IN (SELECT id FROM temp.scope_{table})"
+        return "1" if self.everything else f"t.id IN (SELECT id FROM temp.scope_{table})"
 
     def drop(self, conn: sqlite3.Connection) -> None:
         for table in self.TABLES:
@@ -533,13 +550,13 @@ def derive_amendments(conn: sqlite3.Connection, scope: Scope) -> None:
 # original submission is its filing date or, the filing date unknown, within a year after its
 # period (each found through the index on issuer and date of original submission).
 MAY_NOW_AMEND = """SELECT a.accession_number FROM temp.scope_filings s
-    JOIN filings c ON c.accession_number = s.accession_number
-    JOIN filings a ON a.issuer_cik = c.issuer_cik AND a.date_of_original_submission = c.filing_date
+    CROSS JOIN filings c ON c.accession_number = s.accession_number
+    CROSS JOIN filings a ON a.issuer_cik = c.issuer_cik AND a.date_of_original_submission = c.filing_date
     WHERE a.document_type LIKE '%/A' AND substr(a.document_type, 1, 1) = substr(c.document_type, 1, 1)
     UNION
     SELECT a.accession_number FROM temp.scope_filings s
-    JOIN filings c ON c.accession_number = s.accession_number
-    JOIN filings a ON a.issuer_cik = c.issuer_cik
+    CROSS JOIN filings c ON c.accession_number = s.accession_number
+    CROSS JOIN filings a ON a.issuer_cik = c.issuer_cik
         AND a.date_of_original_submission BETWEEN c.period_of_report AND date(c.period_of_report, '+366 days')
     WHERE c.filing_date IS NULL
       AND a.document_type LIKE '%/A' AND substr(a.document_type, 1, 1) = substr(c.document_type, 1, 1)"""
@@ -763,21 +780,20 @@ def derive_cluster_windows(conn: sqlite3.Connection, scope: Scope) -> None:
     widest = max(CLUSTER_WINDOWS)
     if scope.everything:
         conn.execute("DELETE FROM cluster_windows")
-        issuers, kept = "", "1"
+        purchases, kept = """filings f JOIN nonderiv_transactions_amended t ON t.accession_number = f.accession_number""", "1"
     else:
         conn.execute(f"""DELETE FROM cluster_windows WHERE id IN (SELECT c.id FROM temp.scope_days d
-            JOIN cluster_windows c ON c.issuer_cik = d.issuer_cik
+            CROSS JOIN cluster_windows c ON c.issuer_cik = d.issuer_cik
             WHERE c.last_buy BETWEEN d.first_day AND date(d.last_day, '+{widest} days'))""")
         # Through the date index: the days from 90 before the first touched to 90 after the last.
-        issuers = "temp.scope_days d JOIN"
-        kept = (f"f.issuer_cik = d.issuer_cik AND t.transaction_date BETWEEN date(d.first_day, '-{widest} days') "
-                f"AND date(d.last_day, '+{widest} days') AND t.transaction_date BETWEEN "
-                f"(SELECT date(min(first_day), '-{widest} days') FROM temp.scope_days) "
+        purchases = """nonderiv_transactions_amended t CROSS JOIN filings f ON f.accession_number = t.accession_number
+            CROSS JOIN temp.scope_days d ON d.issuer_cik = f.issuer_cik"""
+        kept = (f"t.transaction_date BETWEEN date(d.first_day, '-{widest} days') AND date(d.last_day, '+{widest} days') "
+                f"AND t.transaction_date BETWEEN (SELECT date(min(first_day), '-{widest} days') FROM temp.scope_days) "
                 f"AND (SELECT date(max(last_day), '+{widest} days') FROM temp.scope_days)")
     buys = conn.execute(f"""
         SELECT f.issuer_cik, t.transaction_date, o.owner_cik, o.owner_name, t.value_usd
-        FROM {issuers} filings f
-        JOIN nonderiv_transactions_amended t ON t.accession_number = f.accession_number
+        FROM {purchases}
         JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
         WHERE t.is_open_market = 1 AND t.transaction_code = 'P' AND t.acquired_disposed = 'A'
           AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL AND o.owner_cik IS NOT NULL AND {kept}
