@@ -104,13 +104,16 @@ class Scope:
         conn.execute("CREATE TEMP TABLE scope_days (issuer_cik INTEGER PRIMARY KEY, first_day TEXT, last_day TEXT)")
         conn.execute(f"INSERT INTO temp.scope_days SELECT issuer_cik, min(transaction_date), max(transaction_date) "
                      f"FROM ({rows}) GROUP BY issuer_cik")
-        # Insider classes come from open-market trades only.
-        conn.execute("""CREATE TEMP TABLE scope_pairs AS SELECT DISTINCT o.owner_cik, f.issuer_cik
+        # Insider classes come from open-market trades only; a year's trades classify the three after.
+        conn.execute("""CREATE TEMP TABLE scope_pairs AS SELECT o.owner_cik, f.issuer_cik,
+                min(CAST(substr(t.transaction_date, 1, 4) AS INTEGER)) AS first_year,
+                max(CAST(substr(t.transaction_date, 1, 4) AS INTEGER)) + 3 AS last_year
             FROM temp.affected a CROSS JOIN filings f ON f.accession_number = a.accession_number
             CROSS JOIN filing_owners o ON o.accession_number = a.accession_number
-            WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL AND EXISTS (
-                SELECT 1 FROM nonderiv_transactions t WHERE t.accession_number = a.accession_number
-                AND t.is_open_market = 1)""")
+            CROSS JOIN nonderiv_transactions t ON t.accession_number = a.accession_number
+            WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL
+              AND t.is_open_market = 1 AND t.transaction_date IS NOT NULL
+            GROUP BY o.owner_cik, f.issuer_cik""")
         for table in TRANSACTION_TABLES:  # the rows of each month touched, through the date index
             conn.execute(f"""CREATE TEMP TABLE scope_{table} AS
                 SELECT t.id FROM temp.affected a CROSS JOIN {table} t ON t.accession_number = a.accession_number
@@ -700,8 +703,10 @@ def derive_insider_classes(conn: sqlite3.Connection, scope: Scope) -> None:
         owners, first_owners = "filing_owners o", "filing_owners o"
     else:
         conn.execute(f"DELETE FROM insider_classes WHERE {scope.pairs('owner_cik', 'issuer_cik')}")
-        # From each pair's owner: an owner has few filings, an issuer may have many.
-        owners = "temp.scope_pairs p CROSS JOIN filing_owners o ON o.owner_cik = p.owner_cik"
+        # From each pair's owner: an owner has few filings, an issuer may have many. (Without
+        # INDEXED BY, SQLite builds an index of every filing owner for the purpose, every time.)
+        owners = ("temp.scope_pairs p CROSS JOIN filing_owners o INDEXED BY idx_filing_owners_owner_cik "
+                  "ON o.owner_cik = p.owner_cik")
         first_owners = owners + " AND o.owner_seq = 1"
     traded = conn.execute(f"""
         SELECT DISTINCT o.owner_cik, f.issuer_cik, CAST(substr(t.transaction_date, 1, 4) AS INTEGER),
@@ -715,7 +720,8 @@ def derive_insider_classes(conn: sqlite3.Connection, scope: Scope) -> None:
     conn.executemany("INSERT INTO insider_classes VALUES (?, ?, ?, ?, ?, ?)", classified(traded))
     rows = "1" if scope.everything else f"""t.id IN (SELECT t.id FROM {first_owners}
         JOIN filings f ON f.accession_number = o.accession_number AND f.issuer_cik = p.issuer_cik
-        JOIN nonderiv_transactions t ON t.accession_number = o.accession_number)"""
+        JOIN nonderiv_transactions t ON t.accession_number = o.accession_number
+        WHERE CAST(substr(t.transaction_date, 1, 4) AS INTEGER) BETWEEN p.first_year AND p.last_year)"""
     conn.execute(f"""UPDATE nonderiv_transactions AS t SET insider_class = (
         SELECT c.class FROM insider_classes c
         JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
