@@ -105,7 +105,9 @@ class Scope:
         conn.execute(f"INSERT INTO temp.scope_days SELECT issuer_cik, min(transaction_date), max(transaction_date) "
                      f"FROM ({rows}) GROUP BY issuer_cik")
         # Insider classes come from open-market trades only; a year's trades classify the three after.
-        conn.execute("""CREATE TEMP TABLE scope_pairs AS SELECT o.owner_cik, f.issuer_cik,
+        conn.execute("""CREATE TEMP TABLE scope_pairs (owner_cik INTEGER, issuer_cik INTEGER, first_year INTEGER,
+            last_year INTEGER, PRIMARY KEY (owner_cik, issuer_cik))""")
+        conn.execute("""INSERT INTO temp.scope_pairs SELECT o.owner_cik, f.issuer_cik,
                 min(CAST(substr(t.transaction_date, 1, 4) AS INTEGER)) AS first_year,
                 max(CAST(substr(t.transaction_date, 1, 4) AS INTEGER)) + 3 AS last_year
             FROM temp.affected a CROSS JOIN filings f ON f.accession_number = a.accession_number
@@ -700,14 +702,13 @@ def derive_insider_classes(conn: sqlite3.Connection, scope: Scope) -> None:
     and put the class of a filing's first-listed owner on its open-market rows."""
     if scope.everything:
         conn.execute("DELETE FROM insider_classes")
-        owners, first_owners = "filing_owners o", "filing_owners o"
+        owners = "filing_owners o"
     else:
         conn.execute(f"DELETE FROM insider_classes WHERE {scope.pairs('owner_cik', 'issuer_cik')}")
         # From each pair's owner: an owner has few filings, an issuer may have many. (Without
         # INDEXED BY, SQLite builds an index of every filing owner for the purpose, every time.)
         owners = ("temp.scope_pairs p CROSS JOIN filing_owners o INDEXED BY idx_filing_owners_owner_cik "
                   "ON o.owner_cik = p.owner_cik")
-        first_owners = owners + " AND o.owner_seq = 1"
     traded = conn.execute(f"""
         SELECT DISTINCT o.owner_cik, f.issuer_cik, CAST(substr(t.transaction_date, 1, 4) AS INTEGER),
                CAST(substr(t.transaction_date, 6, 2) AS INTEGER)
@@ -718,10 +719,13 @@ def derive_insider_classes(conn: sqlite3.Connection, scope: Scope) -> None:
           AND o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL AND {scope.pairs("o.owner_cik", "f.issuer_cik")}
         ORDER BY 1, 2, 3, 4""")
     conn.executemany("INSERT INTO insider_classes VALUES (?, ?, ?, ?, ?, ?)", classified(traded))
-    rows = "1" if scope.everything else f"""t.id IN (SELECT t.id FROM {first_owners}
-        JOIN filings f ON f.accession_number = o.accession_number AND f.issuer_cik = p.issuer_cik
-        JOIN nonderiv_transactions t ON t.accession_number = o.accession_number
-        WHERE CAST(substr(t.transaction_date, 1, 4) AS INTEGER) BETWEEN p.first_year AND p.last_year)"""
+    # The rows of the years a pair's new trades can reclassify, through the date index.
+    rows = "1" if scope.everything else """t.id IN (SELECT t.id FROM nonderiv_transactions t
+        CROSS JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
+        CROSS JOIN filings f ON f.accession_number = t.accession_number
+        CROSS JOIN temp.scope_pairs p ON p.owner_cik = o.owner_cik AND p.issuer_cik = f.issuer_cik
+        WHERE t.transaction_date >= (SELECT min(first_year) FROM temp.scope_pairs) || '-01-01'
+          AND CAST(substr(t.transaction_date, 1, 4) AS INTEGER) BETWEEN p.first_year AND p.last_year)"""
     conn.execute(f"""UPDATE nonderiv_transactions AS t SET insider_class = (
         SELECT c.class FROM insider_classes c
         JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
