@@ -41,14 +41,11 @@ def filing_link(accession: str, row, database: str, datasette):
     """The filing's index page on EDGAR, under the issuer's CIK (any CIK on a filing resolves)."""
 
     async def inner():
-        cik = None
         keys = row.keys() if hasattr(row, "keys") else ()
         if "issuer_cik" in keys and row["issuer_cik"]:
             cik = row["issuer_cik"]
         else:
-            found = await datasette.get_database(database).execute(
-                "select issuer_cik from filings where accession_number = ?", [accession])
-            cik = found.first()[0] if found.first() else None
+            cik = await issuer_cik(datasette.get_database(database), accession)
         own = datasette.urls.path(f"/{database}/filings/{accession}")
         if not cik or cik < 0:
             return Markup('<a href="{}">{}</a>'.format(own, escape(accession)))
@@ -56,6 +53,26 @@ def filing_link(accession: str, row, database: str, datasette):
             own, escape(accession), EDGAR_FILING.format(int(cik), accession.replace("-", ""), accession)))
 
     return inner
+
+
+ISSUER_CIKS: dict[tuple[str, str], int | None] = {}  # (database, accession) -> issuer CIK
+ISSUER_CIKS_KEPT = 100_000  # about 10 MB
+
+
+async def issuer_cik(database, accession: str) -> int | None:
+    """The issuer CIK of a filing, remembered: a page of filings would otherwise wait for one query
+    per row, each queued behind every other request's queries. Only for an immutable database,
+    whose filings never change under the memory."""
+    key = (database.name, accession)
+    if key in ISSUER_CIKS:
+        return ISSUER_CIKS[key]
+    found = (await database.execute("select issuer_cik from filings where accession_number = ?", [accession])).first()
+    cik = found[0] if found else None
+    if not database.is_mutable:
+        if len(ISSUER_CIKS) >= ISSUER_CIKS_KEPT:
+            ISSUER_CIKS.clear()
+        ISSUER_CIKS[key] = cik
+    return cik
 
 
 @hookimpl

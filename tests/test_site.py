@@ -112,3 +112,36 @@ def test_every_foreign_key_is_indexed(corpus_db):
         indexed = {index.columns[0] for index in corpus_db[table].indexes}
         for foreign_key in corpus_db[table].foreign_keys:
             assert foreign_key.column in indexed, f"{table}.{foreign_key.column}"
+
+
+async def test_home_and_database_pages_are_rendered_once_for_an_immutable_database(corpus_db_path, metadata,
+                                                                                    monkeypatch):
+    from datasette.database import Database
+
+    datasette = Datasette(immutables=[str(corpus_db_path)], metadata=metadata, plugins_dir=str(REPO / "plugins"))
+    first = {path: (await datasette.client.get(path)).text for path in ("/", "/form4")}
+
+    async def no_queries(*args, **kwargs):
+        raise AssertionError("the page was rendered again")
+
+    monkeypatch.setattr(Database, "execute", no_queries)
+    for path, text in first.items():
+        again = await datasette.client.get(path)
+        assert again.status_code == 200 and again.text == text and "x-frame-options" in again.headers
+    # Anything else is rendered as ever (and fails on the stubbed queries).
+    assert (await datasette.client.get("/form4?sql=select+1")).status_code == 500
+
+
+async def test_pages_of_a_mutable_database_are_rendered_every_time(datasette, monkeypatch):
+    from datasette.database import Database
+
+    assert (await datasette.client.get("/form4")).status_code == 200
+    calls = []
+    execute = Database.execute
+
+    async def counted(self, *args, **kwargs):
+        calls.append(args[0])
+        return await execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(Database, "execute", counted)
+    assert (await datasette.client.get("/form4")).status_code == 200 and calls
