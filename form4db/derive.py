@@ -413,7 +413,7 @@ def derive_10b5_1(conn: sqlite3.Connection, scope: Scope) -> None:
             FROM filings f WHERE f.accession_number = t.accession_number)
             WHERE {scope.filings("t.accession_number")}""")
         rows_of_filings = conn.execute(
-            f"SELECT id, accession_number FROM {table} WHERE accession_number IN (SELECT value FROM json_each(?))",
+            f"SELECT id, accession_number FROM {table} WHERE accession_number IN ({IN_JSON})",
             [json.dumps(list(filing_says))])
         set_columns(conn, table, RULE_10B5_1_COLUMNS,
                     ((row_id, *filing_says[accession]) for row_id, accession in rows_of_filings))

@@ -386,6 +386,8 @@ TRANSACTION_CODES = [
     ("K", "Transaction in equity swap or instrument with similar characteristics", "Other", 0),
     ("U", "Disposition pursuant to a tender of shares in a change of control transaction", "Other", 1),
 ]
+# The codes a printed form's code column can show: V has a column of its own.
+PRINTED_TRANSACTION_CODES = frozenset(code for code, *_ in TRANSACTION_CODES) - {"V"}
 
 
 # Columns added since the first release whose value for the rows already stored is known.

@@ -59,7 +59,7 @@ def read_full_submission(data: bytes, source_path: str, file_name: str) -> Filin
     filing_date = to_iso_date(submission.get("filing_date"))
     sha256 = hashlib.sha256(data).hexdigest()
     if b"<XML>" not in documents and filing_date and filing_date < XML_REQUIRED_FROM:
-        filing = read_legacy_text(submission, entities, documents, Filing(
+        filing = read_legacy_text(submission, entities, typed_documents(documents), Filing(
             accession, "header", "legacy-text", source_path, sha256), data.decode("latin-1"))
     else:
         filing = read_ownership_xml(ownership_xml(documents, submission_type), source_path, file_name)
@@ -135,11 +135,18 @@ def parse_header(text: str) -> tuple[dict, list[dict]]:
     return submission, entities
 
 
-def ownership_xml(documents: bytes, submission_type: str | None) -> bytes:
-    """The bytes between <XML> and </XML> of the first document whose <TYPE> is the submission's."""
+def typed_documents(documents: bytes) -> list[tuple[str | None, bytes]]:
+    """Each document of a submission, with its <TYPE>."""
+    found = []
     for document in documents.split(b"<DOCUMENT>")[1:]:
         type_match = re.search(rb"<TYPE>([^\r\n<]*)", document)
-        document_type = type_match.group(1).strip().decode("latin-1") if type_match else None
+        found.append((type_match.group(1).strip().decode("latin-1") if type_match else None, document))
+    return found
+
+
+def ownership_xml(documents: bytes, submission_type: str | None) -> bytes:
+    """The bytes between <XML> and </XML> of the first document whose <TYPE> is the submission's."""
+    for document_type, document in typed_documents(documents):
         start, end = document.find(b"<XML>"), document.find(b"</XML>")
         if document_type == submission_type and 0 <= start < end:
             return document[start + len(b"<XML>"):end]

@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 
 from ..model import Filing, FootnoteRef, ReadError
+from ..schema import PRINTED_TRANSACTION_CODES
 from .ownership_xml import to_number
 
 FORM_TYPES = {"3", "3/A", "4", "4/A", "5", "5/A"}
@@ -32,14 +33,14 @@ TRANSACTION_ONLY = {"transaction_date", "transaction_code", "transaction_timelin
                     "acquired_disposed", "price_per_share"}
 DATES = {"transaction_date", "exercise_date", "expiration_date"}
 NUMBERS = {"conversion_or_exercise_price", "shares", "price_per_share", "shares_owned_after", "underlying_shares"}
-LETTERS = {"transaction_code": set("ACDEFGHIJKLMOPSUWXZ"), "acquired_disposed": {"A", "D"},
+LETTERS = {"transaction_code": PRINTED_TRANSACTION_CODES, "acquired_disposed": {"A", "D"},
            "direct_indirect": {"D", "I"}}
 NONE = {"", "-", "--", "n/a", "N/A", "none", "None"}
 LEADING_NUMBER = re.compile(r"\$?\s*(-?[\d,]*\.?\d+)")
 
 
-def read_legacy_text(submission: dict, entities: list[dict], documents: bytes, filing: Filing,
-                     submission_text: str) -> Filing:
+def read_legacy_text(submission: dict, entities: list[dict], documents: list[tuple[str | None, bytes]],
+                     filing: Filing, submission_text: str) -> Filing:
     """Fill ``filing`` (its key and provenance set by the full-submission reader) from the header's
     entities and the documents' text; a submission without documents keeps its whole text."""
     document_type = submission.get("submission_type")
@@ -51,7 +52,7 @@ def read_legacy_text(submission: dict, entities: list[dict], documents: bytes, f
     texts = document_texts(documents) or [(None, submission_text)]
     filing.texts = [{"text_seq": seq, "document_type": kind, "text": text}
                     for seq, (kind, text) in enumerate(texts, start=1)]
-    form = next((text for kind, text in texts if kind == document_type), texts[0][1] if texts else "")
+    form = next((text for kind, text in texts if kind == document_type), texts[0][1])
     tables_read = read_tables(filing, form)
     filing.parse_quality = "best-effort" if tables_read else "header-only"
     if not tables_read:
@@ -75,14 +76,13 @@ def read_entities(filing: Filing, entities: list[dict]) -> None:
             filing.owners.append(owner)
 
 
-def document_texts(documents: bytes) -> list[tuple[str | None, str]]:
+def document_texts(documents: list[tuple[str | None, bytes]]) -> list[tuple[str | None, str]]:
     """(type, text) of each document: what stands between <TEXT> and </TEXT>."""
     found = []
-    for document in documents.split(b"<DOCUMENT>")[1:]:
-        kind = re.search(rb"<TYPE>([^\r\n<]*)", document)
+    for kind, document in documents:
         text = re.search(rb"<TEXT>(.*?)(?:</TEXT>|$)", document, re.DOTALL)
         body = (text.group(1) if text else document).decode("latin-1").replace("\r\n", "\n").replace("\r", "\n")
-        found.append((kind.group(1).strip().decode("latin-1") if kind else None, body.strip("\n")))
+        found.append((kind, body.strip("\n")))
     return found
 
 

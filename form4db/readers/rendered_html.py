@@ -21,6 +21,7 @@ from lxml import etree
 
 from ..model import Filing, FootnoteRef, ReadError
 from .ownership_xml import (
+    RELATIONSHIP_FLAGS,
     accession_from_name,
     ascii_digits,
     content_key,
@@ -115,7 +116,6 @@ RELATIONSHIPS = {
     "Officer (give title below)": "is_officer",
     "Other (specify below)": "is_other",
 }
-RELATIONSHIP_FLAGS = ("is_director", "is_officer", "is_ten_percent_owner", "is_other")
 
 # A table header's words (numbering, "(Instr. 3)" and "(Month/Day/Year)" removed) -> the column it
 # stands for. "owned" is shares_owned_after in a transaction row and shares_owned in a holding;

@@ -12,10 +12,11 @@ surrogate keys (negative numbers, from the name) that never collide with a CIK.
 
 import hashlib
 import re
-from datetime import date
 
 from ..model import Filing, FootnoteRef, ReadError
+from ..schema import PRINTED_TRANSACTION_CODES
 from .ownership_xml import content_key, to_number
+from .rendered_html import US_DATE, to_iso_date  # the same view, the same dates
 
 # What the printed form never shows, so a rendering cannot carry it (besides the cells it lost).
 RENDERING_CANNOT_CARRY = {
@@ -23,9 +24,7 @@ RENDERING_CANNOT_CARRY = {
     "issuer and owners": ["issuer_cik", "owner_cik: surrogate keys stand in for them"],
     "rows": ["transaction_form_type", "equity_swap_involved"],
 }
-TRANSACTION_CODES = set("ACDEFGHIJKLMOPSUWXZ")
 MARKER = re.compile(r"<sup>\s*\((\w+)\)\s*</sup>|\((\d+)\)(?=\s|$)")
-US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 NUMBER = r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+"
 VALUE = re.compile(rf"\$\s*(?:({NUMBER}))?|(\d{{1,2}}/\d{{1,2}}/\d{{4}})|({NUMBER})|([A-Z])(?![\w.])")
 SECTION_LABELS = (  # the form's numbered boxes, by their words: the numbers differ between forms
@@ -69,7 +68,7 @@ HOLDING_COLUMNS = {
         ("shares_owned", "number"), ("direct_indirect", "di"), ("nature_of_ownership", "text"),
     ],
 }
-LETTERS = {"code": TRANSACTION_CODES, "v": {"V"}, "ad": {"A", "D"}, "di": {"D", "I"}}
+LETTERS = {"code": PRINTED_TRANSACTION_CODES, "v": {"V"}, "ad": {"A", "D"}, "di": {"D", "I"}}
 # The columns a row of each table normally fills: one the rendering lost is named in a warning.
 EXPECTED = {
     "nonderiv_transactions": ("shares", "acquired_disposed", "price_per_share", "shares_owned_after",
@@ -130,18 +129,6 @@ def surrogate_key(name: str) -> int:
     return -int(hashlib.sha256(normalized.encode()).hexdigest()[:12], 16)
 
 
-def to_iso(text: str) -> str | None:
-    """MM/DD/YYYY -> YYYY-MM-DD; None when not a calendar date."""
-    match = US_DATE.fullmatch(text.strip())
-    if not match:
-        return None
-    month, day, year = map(int, match.groups())
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:
-        return None
-
-
 def split_markers(text: str) -> tuple[str, list[tuple[int, str]]]:
     """Text without its footnote markers, and each marker's id with the offset it stood at."""
     markers, kept, last = [], [], 0
@@ -168,7 +155,7 @@ def cell_tokens(cell: str) -> list[tuple[str, object]]:
         if match.group(0).startswith("$"):
             values.append((match.end(), "price", to_number(price.replace(",", "")) if price else None))
         elif day:
-            values.append((match.end(), "date", to_iso(day)))
+            values.append((match.end(), "date", to_iso_date(day)))
         elif number:
             values.append((match.end(), "number", to_number(number.replace(",", ""))))
         else:
@@ -234,12 +221,12 @@ class RenderedForm:
 
     def read(self, document_type: str) -> None:
         document = self.filing.document
-        original = to_iso(self.section_value("If Amendment, Date") or "")
+        original = to_iso_date(self.section_value("If Amendment, Date") or "")
         document["document_type"] = document_type + ("/A" if original else "")
         if original:
             document["date_of_original_submission"] = original
         for label in PERIOD_LABELS:
-            if period := to_iso(self.section_value(label) or ""):
+            if period := to_iso_date(self.section_value(label) or ""):
                 document["period_of_report"] = period
                 break
         self.read_issuer()
@@ -324,11 +311,12 @@ class RenderedForm:
                 if other:
                     flags["other_text"] = other
                 return flags
-        boxes = " ".join(self.section_lines("Relationship of Reporting Person"))
+        box = self.section_lines("Relationship of Reporting Person")
+        boxes = " ".join(box)
         for label, flag in RELATIONSHIPS.items():
             before = re.search(rf"(_*)\s*{re.escape(label)}", boxes)
             flags[flag] = int(bool(before) and not before.group(1))
-        title_lines = [line for line in self.section_lines("Relationship of Reporting Person")
+        title_lines = [line for line in box
                        if not any(label in line for label in RELATIONSHIPS) and not line.startswith("(")]
         if title_lines and flags["is_officer"]:
             flags["officer_title"] = title_lines[0]
@@ -419,7 +407,7 @@ class RenderedForm:
             if line.strip():
                 lines.append(line.strip())
         name = next((line for line in lines if not US_DATE.fullmatch(line)), None)
-        signed = next((to_iso(line) for line in lines if US_DATE.fullmatch(line)), None)
+        signed = next((to_iso_date(line) for line in lines if US_DATE.fullmatch(line)), None)
         if name:
             self.filing.signatures.append({"signature_seq": 1, "signature_name": name, "signature_date": signed})
 
