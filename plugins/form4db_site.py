@@ -55,7 +55,7 @@ def filing_link(accession: str, row, database: str, datasette):
     return inner
 
 
-ISSUER_CIKS: dict[tuple[str, str], int | None] = {}  # (database, accession) -> issuer CIK
+ISSUER_CIKS: dict[tuple[str, str], int | None] = {}  # (database file, accession) -> issuer CIK
 ISSUER_CIKS_KEPT = 100_000  # about 10 MB
 
 
@@ -63,7 +63,7 @@ async def issuer_cik(database, accession: str) -> int | None:
     """The issuer CIK of a filing, remembered: a page of filings would otherwise wait for one query
     per row, each queued behind every other request's queries. Only for an immutable database,
     whose filings never change under the memory."""
-    key = (database.name, accession)
+    key = (database.path, accession)
     if key in ISSUER_CIKS:
         return ISSUER_CIKS[key]
     found = (await database.execute("select issuer_cik from filings where accession_number = ?", [accession])).first()
