@@ -46,9 +46,10 @@ async def client(base: str, paths: list[str], until: float, seed: int, results: 
 @click.argument("db", type=click.Path(exists=True, dir_okay=False))
 @click.option("--clients", default=50, show_default=True)
 @click.option("--seconds", default=60, show_default=True)
-def main(db, clients, seconds):
+@click.option("--workers", default=1, show_default=True, help="Server processes (more than 1: uvicorn).")
+def main(db, clients, seconds, workers):
     paths = mix(Path(db))
-    with serving(db) as base:
+    with serving(db, workers) as base:
         results, errors = [], []
         started = time.perf_counter()
         until = started + seconds
@@ -59,7 +60,7 @@ def main(db, clients, seconds):
         asyncio.run(run())
         elapsed = time.perf_counter() - started
     milliseconds = [1000 * seconds for _, seconds in results]
-    print(f"{clients} clients, {seconds}s, {len(paths)} distinct pages: {len(results):,} requests, "
+    print(f"{clients} clients, {workers} server processes, {seconds}s, {len(paths)} distinct pages: {len(results):,} requests, "
           f"{len(results) / elapsed:,.1f} requests/s, p50 {statistics.median(milliseconds):,.0f} ms, "
           f"p95 {percentile(milliseconds, 0.95):,.0f} ms, max {max(milliseconds):,.0f} ms, {len(errors)} errors")
     for error in sorted(set(errors))[:20]:

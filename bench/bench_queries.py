@@ -7,6 +7,8 @@ each canned query (default parameters), a footnote search, a faceted table page 
     python bench/bench_queries.py path/to/form4.db --runs 20
 """
 
+import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -38,9 +40,10 @@ def pages(db_path: Path) -> dict[str, str]:
 
 
 @contextmanager
-def serving(db: str):
+def serving(db: str, workers: int = 1):
     """A real Datasette on 127.0.0.1 serving DB immutable from a copy of the configuration
-    directory; yields its base URL."""
+    directory; yields its base URL. More than one worker: the site under uvicorn, as
+    form4db/asgi.py describes."""
     with tempfile.TemporaryDirectory(prefix="form4db-site-") as site:
         site = Path(site)
         for name in ("metadata.yml", "settings.json", "plugins", "templates"):
@@ -52,7 +55,12 @@ def serving(db: str):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        server = subprocess.Popen([f"{sys.prefix}/bin/datasette", "serve", ".", "--port", str(port)], cwd=site,
+        command = [f"{sys.prefix}/bin/datasette", "serve", ".", "--port", str(port)]
+        if workers > 1:
+            command = [f"{sys.prefix}/bin/uvicorn", "form4db.asgi:app", "--workers", str(workers), "--port", str(port),
+                       "--no-access-log"]
+        server = subprocess.Popen(command, cwd=site, env={**os.environ, "FORM4DB_SITE": str(site),
+                                                          "DATASETTE_SECRET": secrets.token_hex(16)},
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,29 @@ def site(site_server):
     return site_server[0]
 
 
+@contextmanager
+def serving(folder: Path, command: list[str], env: dict | None = None):
+    """A real server on a free port of 127.0.0.1 started by ``command + ["--port", PORT]`` in
+    ``folder``; yields its URL once it answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([*command, "--port", str(port)], cwd=folder, env={**os.environ, **(env or {})},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(url + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def site_server(tmp_path_factory, corpus):
     """A real Datasette serving the configuration directory, with corpus and sample built in: (url, folder)."""
@@ -76,18 +100,5 @@ def site_server(tmp_path_factory, corpus):
         source = REPO / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, folder / name)
     assert build([str(CORPUS_XML), str(SAMPLE)], str(folder / "form4.db")).errors == []
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([f"{sys.prefix}/bin/datasette", "serve", ".", "--port", str(port)], cwd=folder,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url, folder
-    server.terminate()
-    server.wait(timeout=10)
+    with serving(folder, [f"{sys.prefix}/bin/datasette", "serve", "."]) as url:
+        yield url, folder

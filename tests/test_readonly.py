@@ -3,13 +3,16 @@ SQL, its canned queries or its API is refused, errors show no stack trace, and t
 carry security headers."""
 
 import hashlib
+import shutil
+import subprocess
+import sys
 import urllib.parse
 
 import httpx
 import pytest
 import yaml
 
-from .conftest import METADATA
+from .conftest import METADATA, serving
 
 pytestmark = pytest.mark.usefixtures("corpus")
 
@@ -79,3 +82,23 @@ def test_security_headers(site_server):
         assert headers["x-frame-options"] == "SAMEORIGIN", path
         # Datasette's own, stricter no-referrer stands where it sets one.
         assert headers["referrer-policy"] in ("strict-origin-when-cross-origin", "no-referrer"), path
+
+
+def test_site_on_several_worker_processes(site_server, tmp_path):
+    """form4db.asgi under uvicorn with two workers serves the same site, immutable and read-only."""
+    _, built = site_server
+    folder = tmp_path / "site"
+    shutil.copytree(built, folder)
+    subprocess.run([f"{sys.prefix}/bin/datasette", "inspect", "form4.db", "--inspect-file", "inspect-data.json"],
+                   cwd=folder, check=True)
+    command = [f"{sys.prefix}/bin/uvicorn", "form4db.asgi:app", "--workers", "2"]
+    with serving(folder, command, env={"FORM4DB_SITE": str(folder), "DATASETTE_SECRET": "test"}) as url:
+        assert httpx.get(f"{url}/-/databases.json").json()[0]["is_mutable"] is False
+        assert httpx.get(f"{url}/-/metadata.json").json()["title"] == yaml.safe_load(METADATA.read_text())["title"]
+        for _ in range(6):  # connections land on either worker
+            assert count_filings(url) == 456
+            assert httpx.get(f"{url}/form4/filings").headers["x-frame-options"] == "SAMEORIGIN"
+        before = database_bytes(folder)
+        response = httpx.get(f"{url}/form4.json?sql={urllib.parse.quote(WRITES[1])}")
+        assert response.status_code >= 400 and "Traceback" not in response.text
+        assert database_bytes(folder) == before
