@@ -35,9 +35,11 @@ bench: install
 bench-queries db="form4.db": install
     {{bin}}/python bench/bench_queries.py {{db}} --runs 20
 
-# Load test: 50 clients for 60 s against Datasette serving a built database: just bench-load form4.db
+# Load test: 50 clients for 60 s against Datasette serving a built database, as one process and
+# as two uvicorn workers: just bench-load form4.db
 bench-load db="form4.db": install
-    {{bin}}/python bench/bench_load.py {{db}} --clients 50 --seconds 60
+    {{bin}}/python bench/bench_load.py {{db}} --clients 50 --seconds 60 --workers 1
+    {{bin}}/python bench/bench_load.py {{db}} --clients 50 --seconds 60 --workers 2
 
 # At scale: generate synthetic filings, build them, time every screen, then a day's update of
 # 2,000 more (1,000,000: about an hour)
