@@ -115,3 +115,22 @@ async def test_business_days_sql_function(datasette):
     response = await datasette.client.get(
         "/form4.json?sql=select+business_days('2024-05-24',+'2024-05-29')+as+d&_shape=array")
     assert response.json() == [{"d": 2}]
+
+
+async def test_insider_history_by_cik_by_name_and_by_default(datasette, site_db_path):
+    import sqlite3
+
+    conn = sqlite3.connect(site_db_path)
+    thiel_rows = conn.execute("""
+        SELECT count(*) FROM filing_owners o JOIN nonderiv_transactions t ON t.accession_number = o.accession_number
+        WHERE o.owner_cik = 1211060 AND t.superseded_by IS NULL""").fetchone()[0] + conn.execute("""
+        SELECT count(*) FROM filing_owners o JOIN deriv_transactions t ON t.accession_number = o.accession_number
+        WHERE o.owner_cik = 1211060 AND t.superseded_by IS NULL""").fetchone()[0]
+    newest_owner = conn.execute("""SELECT o.owner_cik FROM filing_owners o JOIN filings f USING (accession_number)
+        WHERE o.owner_cik IS NOT NULL ORDER BY f.period_of_report DESC LIMIT 1""").fetchone()[0]
+    for owner in ("1211060", "thiel"):
+        found = (await datasette.client.get(f"/form4/insider_history.json?owner={owner}&_shape=array")).json()
+        assert {row["owner_cik"] for row in found} == {1211060} and {row["owner_name"] for row in found} == {"THIEL PETER"}
+        assert len(found) == thiel_rows > 20
+    found = (await datasette.client.get("/form4/insider_history.json?_shape=array")).json()
+    assert {row["owner_cik"] for row in found} == {newest_owner}
