@@ -1,14 +1,22 @@
-"""Load test: many concurrent clients against a real Datasette on 127.0.0.1 serving DB, mixing
-the canned queries, footnote searches, table pages (HTML and JSON) and row pages, for a bounded
-time. Prints requests/s, p50 and p95 latency and the errors.
+"""Load test: many concurrent clients against a real Datasette on 127.0.0.1 serving DB, for a
+bounded time. Prints requests/s, p50 and p95 latency and the errors.
 
-    python bench/bench_load.py path/to/form4.db --clients 50 --seconds 60
+Half the requests are the popular pages, the same every time: every screen with its default
+parameters (JSON and HTML), the home, database and table pages, common footnote searches. The
+other half are the long tail, almost never the same twice: the issuer and insider screens of
+random issuers and owners, random rows, a table filtered by a random issuer, searches for
+random pairs of words. So the figures show what the site computes, not what it remembers.
+
+    python bench/bench_load.py path/to/form4.db --clients 50 --seconds 60 --workers 2
 """
 
 import asyncio
 import random
+import re
+import sqlite3
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -16,10 +24,14 @@ import httpx
 from bench_queries import pages, percentile, serving
 
 SEARCHES = ["weighted average", "10b5-1", "trust", "restricted stock units", "vest", "gift", "spouse"]
+WORDS = ["price", "shares", "plan", "sale", "options", "vesting", "trust", "award", "director", "family",
+         "average", "exercise", "units", "stock", "held", "tax", "withholding", "gift", "spouse", "fund",
+         "partnership", "ranging", "grant", "performance", "dividend", "conversion", "warrants", "beneficial"]
+SAMPLE = 2000  # random issuers, owners and rows the long tail draws on
 
 
-def mix(db: Path) -> list[str]:
-    """The pages a client picks from: every screen (JSON and HTML), searches, tables, rows."""
+def popular_pages(db: Path) -> list[str]:
+    """Every screen (JSON and HTML), searches, the home, database and table pages."""
     json_pages = list(pages(db).values())
     html_pages = [path.replace(".json", "").replace("?_shape=array", "").replace("&_shape=array", "")
                   for path in json_pages]
@@ -27,19 +39,56 @@ def mix(db: Path) -> list[str]:
     return [*json_pages, *html_pages, *searches, "/", "/form4", "/form4/filings", "/form4/issuers"]
 
 
-async def client(base: str, paths: list[str], until: float, seed: int, results: list, errors: list) -> None:
+def long_tail(db: Path) -> list[Callable[[random.Random], str]]:
+    """Makers of pages about a random issuer, owner, row or pair of words."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    issuers = [cik for cik, in conn.execute(f"SELECT issuer_cik FROM issuers ORDER BY random() LIMIT {SAMPLE}")]
+    owners = [cik for cik, in conn.execute(f"SELECT owner_cik FROM owners ORDER BY random() LIMIT {SAMPLE}")]
+    last = conn.execute("SELECT max(rowid) FROM nonderiv_transactions").fetchone()[0]
+    rows = [row_id for row_id, in conn.execute(
+        f"SELECT id FROM nonderiv_transactions WHERE rowid IN ({', '.join('?' * SAMPLE)})",
+        random.Random(0).sample(range(1, last + 1), min(SAMPLE, last)))]
+    conn.close()
+    return [
+        lambda pick: f"/form4/issuer_activity?issuer={pick.choice(issuers)}",
+        lambda pick: f"/form4/issuer_net_buying.json?issuer={pick.choice(issuers)}&_shape=array",
+        lambda pick: f"/form4/largest_sales?issuer={pick.choice(issuers)}",
+        lambda pick: f"/form4/plan_vs_discretionary_sales.json?issuer={pick.choice(issuers)}&_shape=array",
+        lambda pick: f"/form4/insider_history?owner={pick.choice(owners)}",
+        lambda pick: f"/form4/insider_history.json?owner={pick.choice(owners)}&_shape=array",
+        lambda pick: f"/form4/nonderiv_transactions/{pick.choice(rows)}",
+        lambda pick: f"/form4/nonderiv_transactions/{pick.choice(rows)}.json",
+        lambda pick: f"/form4/filings?issuer_cik={pick.choice(issuers)}",
+        lambda pick: f"/form4/footnote_search?q={pick.choice(WORDS)}+{pick.choice(WORDS)}",
+    ]
+
+
+def mix(db: Path) -> Callable[[random.Random], str]:
+    """A function of a random generator that picks the next page: popular or long tail, evenly."""
+    popular, tail = popular_pages(db), long_tail(db)
+    return lambda pick: pick.choice(popular) if pick.random() < 0.5 else pick.choice(tail)(pick)
+
+
+async def client(base: str, next_page, until: float, seed: int, results: list, errors: list) -> None:
     randomly = random.Random(seed)
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         while time.perf_counter() < until:
-            path = randomly.choice(paths)
+            path = next_page(randomly)
             started = time.perf_counter()
+            cached = False
             try:
                 response = await http.get(path)
+                cached = response.headers.get("x-cache") == "hit"
                 if response.status_code >= 400:
                     errors.append(f"{response.status_code} {path}")
             except httpx.HTTPError as error:
                 errors.append(f"{type(error).__name__} {path}")
-            results.append((path, time.perf_counter() - started))
+            results.append((path, time.perf_counter() - started, cached))
+
+
+def kind(path: str) -> str:
+    """A page with its parameter values and row id left out: what the page is."""
+    return re.sub(r"=[^&]*", "=…", re.sub(r"(/nonderiv_transactions/)[^/.?]+", r"\1ROW", path))
 
 
 @click.command()
@@ -48,29 +97,32 @@ async def client(base: str, paths: list[str], until: float, seed: int, results: 
 @click.option("--seconds", default=60, show_default=True)
 @click.option("--workers", default=1, show_default=True, help="Server processes (more than 1: uvicorn).")
 def main(db, clients, seconds, workers):
-    paths = mix(Path(db))
+    next_page = mix(Path(db))
     with serving(db, workers) as base:
         results, errors = [], []
         started = time.perf_counter()
         until = started + seconds
 
         async def run():
-            await asyncio.gather(*(client(base, paths, until, seed, results, errors) for seed in range(clients)))
+            await asyncio.gather(*(client(base, next_page, until, seed, results, errors) for seed in range(clients)))
 
         asyncio.run(run())
         elapsed = time.perf_counter() - started
-    milliseconds = [1000 * seconds for _, seconds in results]
-    print(f"{clients} clients, {workers} server processes, {seconds}s, {len(paths)} distinct pages: {len(results):,} requests, "
+    milliseconds = [1000 * took for _, took, _ in results]
+    distinct = len({path for path, _, _ in results})
+    hits = sum(cached for *_, cached in results)
+    print(f"{clients} clients, {workers} server processes, {seconds}s: {len(results):,} requests "
+          f"({distinct:,} distinct pages, {hits / len(results):.0%} from the response cache), "
           f"{len(results) / elapsed:,.1f} requests/s, p50 {statistics.median(milliseconds):,.0f} ms, "
           f"p95 {percentile(milliseconds, 0.95):,.0f} ms, max {max(milliseconds):,.0f} ms, {len(errors)} errors")
     for error in sorted(set(errors))[:20]:
         print("  error:", error, f"x{errors.count(error)}")
-    by_page = {}
-    for path, seconds in results:
-        by_page.setdefault(path, []).append(1000 * seconds)
-    print("slowest pages (p50 ms):")
-    for path, times in sorted(by_page.items(), key=lambda item: -statistics.median(item[1]))[:8]:
-        print(f"  {statistics.median(times):8,.0f}  {path}")
+    by_kind = {}
+    for path, took, _ in results:
+        by_kind.setdefault(kind(path), []).append(1000 * took)
+    print("slowest kinds of page (p50 ms):")
+    for page, times in sorted(by_kind.items(), key=lambda item: -statistics.median(item[1]))[:8]:
+        print(f"  {statistics.median(times):8,.0f}  {page}")
 
 
 if __name__ == "__main__":

@@ -114,22 +114,51 @@ def test_every_foreign_key_is_indexed(corpus_db):
             assert foreign_key.column in indexed, f"{table}.{foreign_key.column}"
 
 
-async def test_home_and_database_pages_are_rendered_once_for_an_immutable_database(corpus_db_path, metadata,
-                                                                                    monkeypatch):
+async def test_responses_of_an_immutable_database_are_worked_out_once(corpus_db_path, metadata, monkeypatch):
     from datasette.database import Database
 
     datasette = Datasette(immutables=[str(corpus_db_path)], metadata=metadata, plugins_dir=str(REPO / "plugins"))
-    first = {path: (await datasette.client.get(path)).text for path in ("/", "/form4")}
+    paths = ["/", "/form4", "/form4/filings?_sort=filing_date", "/form4/open_market_trades.json?_shape=array",
+             "/form4/footnote_search?q=weighted+average", "/form4.json?sql=select+count(*)+from+filings"]
+    first = {}
+    for path in paths:
+        response = await datasette.client.get(path)
+        assert response.status_code == 200 and response.headers["x-cache"] == "miss", path
+        first[path] = response.text
 
     async def no_queries(*args, **kwargs):
-        raise AssertionError("the page was rendered again")
+        raise AssertionError("the page was worked out again")
 
     monkeypatch.setattr(Database, "execute", no_queries)
     for path, text in first.items():
         again = await datasette.client.get(path)
-        assert again.status_code == 200 and again.text == text and "x-frame-options" in again.headers
-    # Anything else is rendered as ever (and fails on the stubbed queries).
+        assert again.status_code == 200 and again.text == text, path
+        assert again.headers["x-cache"] == "hit" and "x-frame-options" in again.headers, path
+    # A request not seen before, one with a cookie or a trace, is worked out (and fails on the
+    # stubbed queries).
     assert (await datasette.client.get("/form4?sql=select+1")).status_code == 500
+    assert (await datasette.client.get(paths[2], cookies={"ds_actor": "x"})).status_code == 500
+
+
+async def test_errors_and_long_responses_are_not_kept(corpus_db_path, metadata):
+    datasette = Datasette(immutables=[str(corpus_db_path)], metadata=metadata, plugins_dir=str(REPO / "plugins"))
+    assert corpus_db_path.stat().st_size > (1 << 20)  # more than an entry may hold
+    for path, status in [("/form4/no_such_table", 404), ("/form4.db", 200)]:
+        for _ in range(2):
+            response = await datasette.client.get(path)
+            assert response.status_code == status and response.headers["x-cache"] == "miss", path
+    assert len(response.content) == corpus_db_path.stat().st_size  # streamed whole though not kept
+
+
+def test_response_cache_drops_the_least_recently_used():
+    from plugins.response_cache import ResponseCache
+
+    cache = ResponseCache(limit=100)
+    cache.put("a", ["A"], 40)
+    cache.put("b", ["B"], 40)
+    assert cache.get("a") == ["A"]  # now the most recent
+    cache.put("c", ["C"], 40)
+    assert cache.get("b") is None and cache.get("a") == ["A"] and cache.get("c") == ["C"] and cache.size == 80
 
 
 async def test_pages_of_a_mutable_database_are_rendered_every_time(datasette, monkeypatch):
