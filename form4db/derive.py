@@ -1,9 +1,10 @@
 """Derived facts, computed in one place from the facts the filings state.
 
 `form4db build` runs `derive` after loading; `form4db derive` reruns it on a database without
-re-parsing anything. Every step rewrites its columns whole, so running it twice gives the same
-database. The rules, and the choices where a rule is open, are in each column's description in
-metadata.yml; the reasoning is in the reference (edgar-ownership.md §§3, 6, 7).
+re-parsing anything. Every step recomputes its columns whole, so running it twice gives the same
+database (and most steps write only the rows whose values change). The rules, and the choices
+where a rule is open, are in each column's description in metadata.yml; the reasoning is in the
+reference (edgar-ownership.md §§3, 6, 7).
 """
 
 import json
@@ -12,7 +13,7 @@ import sqlite3
 from collections.abc import Collection
 from datetime import date, timedelta
 from functools import lru_cache
-from itertools import groupby
+from itertools import chain, groupby
 from operator import itemgetter
 from statistics import median
 
@@ -28,10 +29,7 @@ def derive(conn: sqlite3.Connection, accessions: Collection[str] | None = None) 
         scope = Scope(conn, accessions)
         fill_calendar(conn)
         derive_filings(conn, scope)
-        derive_values(conn, scope)
-        derive_filing_delays(conn, scope)
-        derive_10b5_1(conn, scope)
-        derive_price_ranges(conn, scope)
+        derive_rows(conn, scope)
         derive_amendments(conn, scope)
         scope.widen(conn)
         derive_quality_flags(conn, scope)
@@ -134,31 +132,17 @@ class Scope:
             conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
-def set_columns(conn: sqlite3.Connection, table: str, columns: list[str], rows) -> None:
-    """Set ``columns`` on the rows of ``table`` given as (id, value, ...) tuples, streamed through a
-    temporary table so that memory stays flat however many rows there are. The first tuple for an
-    id wins."""
-    conn.execute("DROP TABLE IF EXISTS temp.derived")
-    conn.execute(f"CREATE TEMP TABLE derived (id TEXT PRIMARY KEY, {', '.join(columns)})")
-    conn.executemany(f"INSERT OR IGNORE INTO temp.derived VALUES (?{', ?' * len(columns)})", rows)
-    assignments = ", ".join(f"{column} = d.{column}" for column in columns)
-    conn.execute(f"UPDATE {table} SET {assignments} FROM temp.derived d WHERE d.id = {table}.id")
-    conn.execute("DROP TABLE temp.derived")
-
-
-def add_flag(flags: str | None, flag: str) -> str:
-    """A comma-separated, sorted set of flags with one more."""
-    return ",".join(sorted({*(flags.split(",") if flags else ()), flag}))
-
-
-def flag_rows(conn: sqlite3.Connection, table: str, flag: str, ids) -> None:
-    """Add ``flag`` to the quality_flags of the rows whose ids are given (an iterable, streamed)."""
-    conn.execute("DROP TABLE IF EXISTS temp.flagged")
-    conn.execute("CREATE TEMP TABLE flagged (id TEXT PRIMARY KEY)")
-    conn.executemany("INSERT OR IGNORE INTO temp.flagged VALUES (?)", ((row_id,) for row_id in ids))
-    conn.execute(f"UPDATE {table} SET quality_flags = add_flag(quality_flags, ?) "
-                 f"WHERE id IN (SELECT id FROM temp.flagged)", [flag])
-    conn.execute("DROP TABLE temp.flagged")
+def update_changed(conn: sqlite3.Connection, table: str, columns: dict[str, str], source: str, where: str) -> None:
+    """Set each of ``columns`` to its SQL expression on the rows of ``table`` (``t`` in ``source``,
+    the table with whatever it joins) that ``where`` selects, writing only the rows where a value
+    changes: computing a row's values is cheap, rewriting the row and its index entries is not.
+    (LIMIT -1 keeps SQLite from merging the computed values into the update, which would compute
+    them again for the comparison; MATERIALIZED would say so too, but needs SQLite 3.35.)"""
+    computed = ", ".join(f"{expression} AS {name}" for name, expression in columns.items())
+    old, new = (", ".join(f"{prefix}.{name}" for name in columns) for prefix in (table, "new"))
+    conn.execute(f"""WITH new AS (SELECT t.rowid AS rid, {computed} FROM {source} WHERE {where} LIMIT -1)
+        UPDATE {table} SET {", ".join(f"{name} = new.{name}" for name in columns)} FROM new
+        WHERE {table}.rowid = new.rid AND ({old}) IS NOT ({new})""")
 
 
 # ---- the SEC's business-day calendar -------------------------------------------------------
@@ -239,10 +223,10 @@ def business_days(start: str | None, end: str | None) -> int | None:
 
 
 def fill_calendar(conn: sqlite3.Connection) -> None:
-    rows = list(calendar_rows())
-    if conn.execute("SELECT count(*) FROM calendar").fetchone()[0] != len(rows):
+    days = (date(CALENDAR_YEARS.stop, 1, 1) - date(CALENDAR_YEARS.start, 1, 1)).days
+    if conn.execute("SELECT count(*) FROM calendar").fetchone()[0] != days:
         conn.execute("DELETE FROM calendar")
-        conn.executemany("INSERT INTO calendar VALUES (?, ?, ?, ?)", rows)
+        conn.executemany("INSERT INTO calendar VALUES (?, ?, ?, ?)", calendar_rows())
 
 
 # ---- filings: amendments and tickers ---------------------------------------------------------
@@ -254,6 +238,7 @@ VENUE_SUFFIX = re.compile(r"\.(OB|PK|OTC|OTCBB|QB|QX)$")
 EXCHANGE_PREFIX = re.compile(r"^(NYSE|NASDAQ|AMEX|OTC|OTCBB|NYSEARCA|NYSE AMERICAN|NYSEMKT|TSX)\s*[:\-]\s*")
 
 
+@lru_cache(maxsize=4096)  # the same ticker is on every filing of its issuer
 def clean_ticker(raw: str | None) -> tuple[str | None, str | None]:
     """(cleaned ticker, quality flag) for a ticker as filed.
 
@@ -275,10 +260,34 @@ def clean_ticker(raw: str | None) -> tuple[str | None, str | None]:
 def derive_filings(conn: sqlite3.Connection, scope: Scope) -> None:
     conn.create_function("clean_ticker", 1, lambda raw: clean_ticker(raw)[0], deterministic=True)
     conn.create_function("ticker_flag", 1, lambda raw: clean_ticker(raw)[1], deterministic=True)
-    conn.execute(f"""UPDATE filings SET is_amendment = document_type LIKE '%/A',
-        issuer_ticker_clean = clean_ticker(issuer_trading_symbol),
-        quality_flags = ticker_flag(issuer_trading_symbol)
-        WHERE {scope.filings('accession_number')}""")
+    update_changed(conn, "filings", {
+        "is_amendment": "t.document_type LIKE '%/A'",
+        "issuer_ticker_clean": "clean_ticker(t.issuer_trading_symbol)",
+        "quality_flags": "ticker_flag(t.issuer_trading_symbol)",
+    }, "filings t", scope.filings("t.accession_number"))
+
+
+# ---- what a transaction row takes from itself, its filing and its footnotes ---------------
+
+def derive_rows(conn: sqlite3.Connection, scope: Scope) -> None:
+    """Value, holding before and its change, open-market flag, filing delay, Rule 10b5-1 and price
+    range of each row, in one pass over each table (a pass that rewrites rows costs far more than
+    computing their facts). What footnotes and remarks say is read first, into temporary tables."""
+    conn.create_function("is_common_stock", 1, is_common_stock, deterministic=True)
+    filing_says = filing_10b5_1(conn, scope)
+    for table in TRANSACTION_TABLES:
+        note_10b5_1(conn, table, scope, filing_says)
+        note_price_ranges(conn, table, scope)
+        holding = HOLDING_FACTS if table == "nonderiv_transactions" else {}
+        facts = {**VALUE_FACTS, **holding, **DELAY_FACTS, **RULE_10B5_1_FACTS, **PRICE_RANGE_FACTS}
+        update_changed(conn, table, facts, f"""{table} t
+            LEFT JOIN filings f ON f.accession_number = t.accession_number
+            LEFT JOIN calendar filed ON filed.day = f.filing_date
+            LEFT JOIN calendar traded ON traded.day = coalesce(t.deemed_execution_date, t.transaction_date)
+            LEFT JOIN temp.said_10b5_1 s ON s.rid = t.rowid
+            LEFT JOIN temp.price_range p ON p.rid = t.rowid""", scope.filings("t.accession_number"))
+        conn.execute("DROP TABLE temp.said_10b5_1")
+        conn.execute("DROP TABLE temp.price_range")
 
 
 # ---- values, holdings change, open-market flag -------------------------------------------
@@ -289,10 +298,22 @@ NOT_COMMON = re.compile(
     r"|performance|deferred|swap|\bcall\b|\bput\b|restricted stock unit")
 
 
-OWNED_BEFORE = """CASE WHEN acquired_disposed = 'A' THEN shares_owned_after - shares
-    WHEN acquired_disposed = 'D' THEN shares_owned_after + shares END"""
+OWNED_BEFORE = """(CASE WHEN t.acquired_disposed = 'A' THEN t.shares_owned_after - t.shares
+    WHEN t.acquired_disposed = 'D' THEN t.shares_owned_after + t.shares END)"""
+
+# Columns of a row t, as SQL.
+VALUE_FACTS = {"value_usd": "CASE WHEN t.shares IS NOT NULL AND t.price_per_share IS NOT NULL "
+                            "THEN round(t.shares * t.price_per_share, 2) END"}
+HOLDING_FACTS = {  # Table I only. A negative holding before is left empty (and flagged holding_inconsistent).
+    "owned_before": f"CASE WHEN {OWNED_BEFORE} >= 0 THEN {OWNED_BEFORE} END",
+    "owned_change_pct": f"""CASE WHEN {OWNED_BEFORE} > 0
+        THEN round(100.0 * (t.shares_owned_after - {OWNED_BEFORE}) / {OWNED_BEFORE}, 2) END""",
+    "is_open_market": """CASE WHEN t.transaction_code IN ('P', 'S') THEN is_common_stock(t.security_title)
+        WHEN t.transaction_code IS NOT NULL THEN 0 END""",
+}
 
 
+@lru_cache(maxsize=4096)  # a few titles ("Common Stock") are on most rows
 def is_common_stock(title: str | None) -> int | None:
     """1 when a security title names common or ordinary shares (or depositary shares of them)."""
     if title is None:
@@ -301,50 +322,25 @@ def is_common_stock(title: str | None) -> int | None:
     return int(bool(COMMON.search(lowered)) and not NOT_COMMON.search(lowered))
 
 
-def derive_values(conn: sqlite3.Connection, scope: Scope) -> None:
-    in_scope = scope.filings("accession_number")
-    for table in TRANSACTION_TABLES:
-        conn.execute(f"""UPDATE {table} SET value_usd =
-            CASE WHEN shares IS NOT NULL AND price_per_share IS NOT NULL
-                 THEN round(shares * price_per_share, 2) END WHERE {in_scope}""")
-    conn.execute(f"""UPDATE nonderiv_transactions SET owned_before = {OWNED_BEFORE} WHERE {in_scope}""")
-    conn.execute(f"""UPDATE nonderiv_transactions SET
-        owned_change_pct = CASE WHEN owned_before > 0
-            THEN round(100.0 * (shares_owned_after - owned_before) / owned_before, 2) END WHERE {in_scope}""")
-    conn.create_function("is_common_stock", 1, is_common_stock, deterministic=True)
-    conn.execute(f"""UPDATE nonderiv_transactions SET is_open_market =
-        CASE WHEN transaction_code IN ('P', 'S') THEN is_common_stock(security_title)
-             WHEN transaction_code IS NOT NULL THEN 0 END WHERE {in_scope}""")
-
-
 # ---- filing delay ------------------------------------------------------------------------
 
-def derive_filing_delays(conn: sqlite3.Connection, scope: Scope) -> None:
-    """Business days from trade (or deemed execution) date to filing date; late when over 2 on Form 4.
-
-    Lateness applies to rows of original Forms 4 that belong on Form 4: not to Form 5-eligible
-    rows, gifts before 27 February 2023, amendments (the original is what was due) or Forms 3
-    and 5 (deadlines of their own). Without a filing date (bare XML) both stay NULL.
-    """
-    for table in TRANSACTION_TABLES:
-        conn.execute(f"""
-            UPDATE {table} AS t SET filing_delay_bd = (
-                SELECT filed.business_day_seq - traded.business_day_seq
-                FROM filings f
-                JOIN calendar filed ON filed.day = f.filing_date
-                JOIN calendar traded ON traded.day = coalesce(t.deemed_execution_date, t.transaction_date)
-                WHERE f.accession_number = t.accession_number AND traded.day <= f.filing_date)
-            WHERE {scope.filings("t.accession_number")}""")
-        conn.execute(f"""
-            UPDATE {table} AS t SET is_late = CASE
-                WHEN filing_delay_bd IS NULL THEN NULL
-                WHEN coalesce(transaction_form_type, '4') != '4' THEN NULL
-                WHEN transaction_code = 'G' AND coalesce(deemed_execution_date, transaction_date)
-                     < '{GIFTS_DUE_ON_FORM_4_FROM}' THEN NULL
-                WHEN (SELECT document_type FROM filings f WHERE f.accession_number = t.accession_number)
-                     != '4' THEN NULL
-                ELSE filing_delay_bd > 2 END
-            WHERE {scope.filings("t.accession_number")}""")
+# Business days from trade (or deemed execution) date to filing date; late when over 2 on Form 4.
+#
+# Lateness applies to rows of original Forms 4 that belong on Form 4: not to Form 5-eligible
+# rows, gifts before 27 February 2023, amendments (the original is what was due) or Forms 3
+# and 5 (deadlines of their own). Without a filing date (bare XML) both stay NULL. (The row's
+# filing is f, its filing and trade days in the calendar filed and traded.)
+DELAY = "(CASE WHEN traded.day <= f.filing_date THEN filed.business_day_seq - traded.business_day_seq END)"
+DELAY_FACTS = {
+    "filing_delay_bd": DELAY,
+    "is_late": f"""CASE
+        WHEN {DELAY} IS NULL THEN NULL
+        WHEN coalesce(t.transaction_form_type, '4') != '4' THEN NULL
+        WHEN t.transaction_code = 'G' AND coalesce(t.deemed_execution_date, t.transaction_date)
+             < '{GIFTS_DUE_ON_FORM_4_FROM}' THEN NULL
+        WHEN f.document_type != '4' THEN NULL
+        ELSE {DELAY} > 2 END""",
+}
 
 
 # ---- Rule 10b5-1 -------------------------------------------------------------------------
@@ -400,38 +396,50 @@ def read_10b5_1(text: str | None) -> tuple[int, str | None] | None:
     return 1, date_in(text[adopted.end():adopted.end() + 160]) if adopted else None
 
 
-RULE_10B5_1_COLUMNS = ["is_10b5_1", "rule_10b5_1_evidence", "rule_10b5_1_footnote", "plan_adopted_on"]
+# What the row's own footnotes or its filing's text say (s, from temp.said_10b5_1), else the
+# filing's checkbox.
+RULE_10B5_1_FACTS = {
+    "is_10b5_1": "CASE WHEN s.rid IS NULL THEN f.aff10b5one ELSE s.is_10b5_1 END",
+    "rule_10b5_1_evidence": """CASE WHEN s.rid IS NOT NULL THEN s.evidence
+        WHEN f.aff10b5one = 1 THEN 'checkbox' WHEN f.aff10b5one = 0 THEN 'checkbox_unchecked' END""",
+    "rule_10b5_1_footnote": "s.footnote",
+    "plan_adopted_on": "s.adopted",
+}
 
 
-def derive_10b5_1(conn: sqlite3.Connection, scope: Scope) -> None:
-    """A tri-state per transaction: the row's own footnotes first, then the filing's text, then the checkbox."""
-    filing_says = filing_10b5_1(conn, scope)
-    for table in TRANSACTION_TABLES:
-        conn.execute(f"""UPDATE {table} AS t SET ({", ".join(RULE_10B5_1_COLUMNS)}) = (
-            SELECT f.aff10b5one, CASE f.aff10b5one WHEN 1 THEN 'checkbox' WHEN 0 THEN 'checkbox_unchecked' END,
-                   NULL, NULL
-            FROM filings f WHERE f.accession_number = t.accession_number)
-            WHERE {scope.filings("t.accession_number")}""")
-        rows_of_filings = conn.execute(
-            f"SELECT id, accession_number FROM {table} WHERE accession_number IN ({IN_JSON})",
-            [json.dumps(list(filing_says))])
-        set_columns(conn, table, RULE_10B5_1_COLUMNS,
-                    ((row_id, *filing_says[accession]) for row_id, accession in rows_of_filings))
-        set_columns(conn, table, RULE_10B5_1_COLUMNS, row_10b5_1(conn, table, scope))
+def note_10b5_1(conn: sqlite3.Connection, table: str, scope: Scope, filing_says: dict[str, tuple]) -> None:
+    """temp.said_10b5_1: (rowid, flag, evidence, footnote id, adoption date) for the rows whose own
+    footnotes speak of Rule 10b5-1, then for the other rows of the filings whose text does."""
+    conn.execute("DROP TABLE IF EXISTS temp.said_10b5_1")
+    conn.execute("CREATE TEMP TABLE said_10b5_1 (rid INTEGER PRIMARY KEY, is_10b5_1, evidence, footnote, adopted)")
+    rows_of_filings = conn.execute(
+        f"SELECT rowid, accession_number FROM {table} WHERE accession_number IN ({IN_JSON})",
+        [json.dumps(list(filing_says))])
+    conn.executemany("INSERT OR IGNORE INTO temp.said_10b5_1 VALUES (?, ?, ?, ?, ?)", chain(
+        row_10b5_1(conn, table, scope), ((rid, *filing_says[accession]) for rid, accession in rows_of_filings)))
 
 
 def row_10b5_1(conn: sqlite3.Connection, table: str, scope: Scope):
-    """(row id, flag, evidence, footnote id, adoption date) for each row whose own footnotes speak
+    """(rowid, flag, evidence, footnote id, adoption date) for each row whose own footnotes speak
     of Rule 10b5-1; a statement that the trade was under a plan wins over one that it was not."""
     refs = conn.execute(f"""
-        SELECT r.row_id, n.footnote_id, n.text FROM footnote_refs r JOIN footnotes n ON n.id = r.footnote
+        SELECT t.rowid, n.footnote_id, n.text FROM {footnotes_then_refs(scope)}
+        CROSS JOIN {table} t ON t.id = r.row_id
         WHERE r.table_name = ? AND n.text LIKE '%10%b%5%1%' AND {scope.filings("r.accession_number")}
-        ORDER BY r.row_id, n.footnote_id""", [table])
-    for row_id, refs_of_row in groupby(refs, key=itemgetter(0)):
+        ORDER BY t.rowid, n.footnote_id""", [table])
+    for rid, refs_of_row in groupby(refs, key=itemgetter(0)):
         said = [(*found, footnote_id) for _, footnote_id, text in refs_of_row if (found := read_10b5_1(text))]
         if said:
             flag, adopted, footnote_id = max(said, key=itemgetter(0))  # the first positive, if any
-            yield row_id, flag, "footnote" if flag else "footnote_negative", footnote_id, adopted
+            yield rid, flag, "footnote" if flag else "footnote_negative", footnote_id, adopted
+
+
+def footnotes_then_refs(scope: Scope) -> str:
+    """Footnotes n joined to their references r: in a whole pass from the footnotes (the few that
+    say what is sought, then their references through the footnote index), else from the added
+    filings' references."""
+    return "footnotes n CROSS JOIN footnote_refs r ON r.footnote = n.id" if scope.everything else \
+        "footnote_refs r JOIN footnotes n ON n.id = r.footnote"
 
 
 def filing_10b5_1(conn: sqlite3.Connection, scope: Scope) -> dict[str, tuple]:
@@ -453,6 +461,8 @@ def filing_10b5_1(conn: sqlite3.Connection, scope: Scope) -> dict[str, tuple]:
             says[accession] = (said[0], "filing_footnote" if said[0] else "filing_footnote_negative",
                                footnote_id, said[1])
     return says
+
+
 # ---- weighted-average price ranges -------------------------------------------------------
 
 PRICE_RANGE = re.compile(
@@ -470,19 +480,28 @@ def price_ranges(text: str | None) -> list[tuple[float, float]]:
     return ranges
 
 
-def derive_price_ranges(conn: sqlite3.Connection, scope: Scope) -> None:
-    """Low and high of a weighted-average price, on the rows whose price lies in a footnote's range."""
-    for table in TRANSACTION_TABLES:
-        conn.execute(f"UPDATE {table} SET price_low = NULL, price_high = NULL WHERE {scope.filings('accession_number')}")
-        found = conn.execute(f"""
-            SELECT t.id, t.price_per_share, n.text FROM footnotes n
-            JOIN footnote_refs r ON r.footnote = n.id AND r.table_name = '{table}'
-            JOIN {table} t ON t.id = r.row_id
-            WHERE n.text LIKE '%$%$%' AND t.price_per_share IS NOT NULL AND {scope.filings("n.accession_number")}
-            ORDER BY t.id, r.id""")
-        set_columns(conn, table, ["price_low", "price_high"], (
-            (row_id, low, high) for row_id, price, text in found
-            for low, high in price_ranges(text) if low <= price <= high))
+PRICE_RANGE_FACTS = {"price_low": "p.low", "price_high": "p.high"}  # p from temp.price_range
+
+
+@lru_cache(maxsize=4096)  # the same footnote is read for each row it sits on
+def price_ranges_of(text: str) -> tuple[tuple[float, float], ...]:
+    return tuple(price_ranges(text))
+
+
+def note_price_ranges(conn: sqlite3.Connection, table: str, scope: Scope) -> None:
+    """temp.price_range: (rowid, low, high) of the first range in a row's footnotes that holds its
+    price, for the rows with one: the low and high of a weighted-average price."""
+    conn.execute("DROP TABLE IF EXISTS temp.price_range")
+    conn.execute("CREATE TEMP TABLE price_range (rid INTEGER PRIMARY KEY, low, high)")
+    found = conn.execute(f"""
+        SELECT t.rowid, t.price_per_share, n.text FROM {footnotes_then_refs(scope)}
+        CROSS JOIN {table} t ON t.id = r.row_id
+        WHERE r.table_name = ? AND n.text LIKE '%$%$%' AND t.price_per_share IS NOT NULL
+          AND {scope.filings("n.accession_number")}
+        ORDER BY t.rowid, r.id""", [table])
+    conn.executemany("INSERT OR IGNORE INTO temp.price_range VALUES (?, ?, ?)", (
+        (rid, low, high) for rid, price, text in found
+        for low, high in price_ranges_of(text) if low <= price <= high))
 
 
 # ---- amendments --------------------------------------------------------------------------
@@ -574,7 +593,7 @@ def remark_originals(conn: sqlite3.Connection, scope: Scope, originals: set[str]
         (f"accession_number IN ({IN_JSON})", f"m.original_accession IN ({IN_JSON})")
     chosen = [] if scope.everything else [json.dumps(sorted(originals))]
     for table in TRANSACTION_TABLES:
-        conn.execute(f"UPDATE {table} SET superseded_by = NULL WHERE {where}", chosen)
+        conn.execute(f"UPDATE {table} SET superseded_by = NULL WHERE superseded_by IS NOT NULL AND ({where})", chosen)
     links = conn.execute(f"""SELECT m.original_accession, m.amendment_accession FROM amendments m
         JOIN filings f ON f.accession_number = m.amendment_accession
         WHERE m.original_accession IS NOT NULL AND {linked}
@@ -615,7 +634,8 @@ SUSPECT_VALUE_USD = 10_000_000_000  # no single insider trade row is worth $10 b
 PRICE_RATIO = 10  # a price 10x away from the issuer's typical trade price that month
 
 
-# Row flags found by a query: flag -> condition on a transaction row t joined to its filing f.
+# Row flags: flag -> condition on a transaction row t and its filing f (a row without its filing
+# gets none of these). Possible duplicates and suspect prices are found first, into temporary tables.
 FLAG_CONDITIONS = {
     "date_after_filing": "t.transaction_date > f.filing_date",
     "date_before_1990": "t.transaction_date < '1990-01-01'",
@@ -623,60 +643,70 @@ FLAG_CONDITIONS = {
     "price_suspect": f"t.value_usd > {SUSPECT_VALUE_USD}",
     "direction_mismatch": "(t.transaction_code = 'P' AND t.acquired_disposed = 'D')"
                           " OR (t.transaction_code = 'S' AND t.acquired_disposed = 'A')",
+    "possible_duplicate": "t.rowid IN temp.possible_duplicates",
 }
 
 
 def derive_quality_flags(conn: sqlite3.Connection, scope: Scope) -> None:
     """A compact, comma-separated list of what looks wrong on each transaction row (NULL if nothing)."""
-    conn.create_function("add_flag", 2, add_flag, deterministic=True)
     for table in TRANSACTION_TABLES:
         rows = scope.rows(table)
-        conn.execute(f"UPDATE {table} AS t SET quality_flags = NULL WHERE {rows}")
-        for flag, condition in FLAG_CONDITIONS.items():
-            flag_rows(conn, table, flag, (row_id for row_id, in conn.execute(
-                f"SELECT t.id FROM {table} t JOIN filings f ON f.accession_number = t.accession_number "
-                f"WHERE ({condition}) AND {rows}")))
-        flag_rows(conn, table, "possible_duplicate", possible_duplicates(conn, table, rows))
-    rows = scope.rows("nonderiv_transactions")
-    flag_rows(conn, "nonderiv_transactions", "price_suspect", suspect_prices(conn, rows))
-    # From the shares, not owned_before: a pass before this one may have emptied it.
-    flag_rows(conn, "nonderiv_transactions", "holding_inconsistent", (row_id for row_id, in conn.execute(
-        f"SELECT t.id FROM nonderiv_transactions t WHERE {OWNED_BEFORE} < 0 AND {rows}")))
-    conn.execute(f"UPDATE nonderiv_transactions AS t SET owned_before = NULL, owned_change_pct = NULL "
-                 f"WHERE owned_before < 0 AND {rows}")
+        conditions = {flag: f"f.accession_number IS NOT NULL AND ({condition})"
+                      for flag, condition in FLAG_CONDITIONS.items()}
+        find_possible_duplicates(conn, table, scope)
+        if table == "nonderiv_transactions":
+            find_suspect_prices(conn, rows)
+            conditions["price_suspect"] = f"({conditions['price_suspect']}) OR t.rowid IN temp.suspect_prices"
+            # From the shares, not owned_before: that is empty when negative.
+            conditions["holding_inconsistent"] = f"{OWNED_BEFORE} < 0"
+        # The flags in the order of their names, comma-separated (from ",a,b": "a,b"), or NULL.
+        flags = " || ".join(f"CASE WHEN {conditions[flag]} THEN ',{flag}' ELSE '' END" for flag in sorted(conditions))
+        update_changed(conn, table, {"quality_flags": f"nullif(substr({flags}, 2), '')"},
+                       f"{table} t LEFT JOIN filings f ON f.accession_number = t.accession_number", rows)
+        conn.execute("DROP TABLE temp.possible_duplicates")
+        conn.execute("DROP TABLE IF EXISTS temp.suspect_prices")
 
 
-def possible_duplicates(conn: sqlite3.Connection, table: str, rows: str):
-    """Ids of rows with the same issuer, date, code, shares, price and holding after as a row of
-    another filing (a co-owner's own filing of the same trade, a refiled or amended form)."""
-    keyed = conn.execute(f"""
-        SELECT f.issuer_cik, t.transaction_date, t.transaction_code, t.shares, t.price_per_share,
-               t.shares_owned_after, t.accession_number, t.id
-        FROM {table} t JOIN filings f ON f.accession_number = t.accession_number
-        WHERE t.shares IS NOT NULL AND t.transaction_date IS NOT NULL AND {rows}
-        ORDER BY 1, 2, 3, 4, 5, 6""")
-    for _, same in groupby(keyed, key=itemgetter(0, 1, 2, 3, 4, 5)):
-        same = list(same)
-        if len({row[6] for row in same}) > 1:
-            yield from (row[7] for row in same)
+def find_possible_duplicates(conn: sqlite3.Connection, table: str, scope: Scope) -> None:
+    """temp.possible_duplicates: the rowids of rows with the same issuer, date, code, shares, price
+    and holding after as a row of another filing (a co-owner's own filing of the same trade, a
+    refiled or amended form): the groups of rows alike from more than one filing, unpacked."""
+    # A whole pass reads the table in order (SQLite would rather go through the date index).
+    read = "NOT INDEXED" if scope.everything else ""
+    conn.execute("DROP TABLE IF EXISTS temp.possible_duplicates")
+    conn.execute(f"""CREATE TEMP TABLE possible_duplicates AS SELECT rowids.value AS rid FROM (
+        SELECT json_group_array(t.rowid) AS alike
+        FROM {table} t {read} JOIN filings f ON f.accession_number = t.accession_number
+        WHERE t.shares IS NOT NULL AND t.transaction_date IS NOT NULL AND {scope.rows(table)}
+        GROUP BY f.issuer_cik, t.transaction_date, t.transaction_code, t.shares, t.price_per_share,
+                 t.shares_owned_after
+        HAVING min(t.accession_number) != max(t.accession_number)) CROSS JOIN json_each(alike) rowids""")
 
 
-def suspect_prices(conn: sqlite3.Connection, rows: str):
-    """Ids of Table I purchases and sales whose price is 10x above or below the median price of
-    the issuer's purchases and sales that month (at least four of them) — a total typed as a
-    per-share price, or a price per ADS against ordinary shares. Exercises are left out: their
-    price is the exercise price, legitimately far from the market."""
+def find_suspect_prices(conn: sqlite3.Connection, rows: str) -> None:
+    """temp.suspect_prices: the rowids of Table I purchases and sales whose price is 10x above or
+    below the median price of the issuer's purchases and sales that month (at least four of them)
+    — a total typed as a per-share price, or a price per ADS against ordinary shares. Exercises are
+    left out: their price is the exercise price, legitimately far from the market."""
+    conn.execute("DROP TABLE IF EXISTS temp.suspect_prices")
+    conn.execute("CREATE TEMP TABLE suspect_prices (rid INTEGER PRIMARY KEY)")
     priced = conn.execute(f"""
-        SELECT f.issuer_cik, substr(t.transaction_date, 1, 7), t.id, t.price_per_share
+        SELECT f.issuer_cik, substr(t.transaction_date, 1, 7), t.rowid, t.price_per_share
         FROM nonderiv_transactions t JOIN filings f ON f.accession_number = t.accession_number
         WHERE t.price_per_share > 0 AND t.transaction_code IN ('P', 'S') AND {rows}
         ORDER BY 1, 2""")
+    conn.executemany("INSERT INTO temp.suspect_prices VALUES (?)", ((rid,) for rid in suspect_prices(priced)))
+
+
+def suspect_prices(priced):
+    """The rowids among (issuer, month, rowid, price) rows, sorted by issuer and month, whose price
+    is PRICE_RATIO times above or below the month's median (when there are at least four)."""
     for _, month in groupby(priced, key=itemgetter(0, 1)):
         month = list(month)
         if len(month) < 4:
             continue
-        typical = median(price for *_, price in month)  # one outlier among four or more barely moves it
-        yield from (row_id for *_, row_id, price in month
+        typical = median(row[3] for row in month)  # one outlier among four or more barely moves it
+        yield from (rid for _, _, rid, price in month
                     if price > typical * PRICE_RATIO or price * PRICE_RATIO < typical)
 
 
@@ -726,13 +756,13 @@ def derive_insider_classes(conn: sqlite3.Connection, scope: Scope) -> None:
         CROSS JOIN temp.scope_pairs p ON p.owner_cik = o.owner_cik AND p.issuer_cik = f.issuer_cik
         WHERE t.transaction_date >= (SELECT min(first_year) FROM temp.scope_pairs) || '-01-01'
           AND CAST(substr(t.transaction_date, 1, 4) AS INTEGER) BETWEEN p.first_year AND p.last_year)"""
-    conn.execute(f"""UPDATE nonderiv_transactions AS t SET insider_class = (
+    update_changed(conn, "nonderiv_transactions", {"insider_class": """(
         SELECT c.class FROM insider_classes c
         JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
         JOIN filings f ON f.accession_number = t.accession_number
         WHERE c.owner_cik = o.owner_cik AND c.issuer_cik = f.issuer_cik
-          AND c.year = CAST(substr(t.transaction_date, 1, 4) AS INTEGER))
-        WHERE (t.is_open_market = 1 OR t.insider_class IS NOT NULL) AND {rows}""")
+          AND c.year = CAST(substr(t.transaction_date, 1, 4) AS INTEGER))"""},
+        "nonderiv_transactions t", f"(t.is_open_market = 1 OR t.insider_class IS NOT NULL) AND {rows}")
 
 
 def classified(traded):
