@@ -22,7 +22,8 @@ CACHE_BYTES = 64 << 20
 
 
 class ResponseCache:
-    """Responses by request path and query string, as their ASGI messages, least recent first."""
+    """Responses by request (scheme, host, path and query string), as their ASGI messages, least
+    recent first."""
 
     def __init__(self, limit: int = CACHE_BYTES):
         self.entries: OrderedDict[tuple, tuple[list, int]] = OrderedDict()
@@ -52,7 +53,9 @@ def asgi_wrapper(datasette):
             if not cacheable(scope, datasette):
                 await app(scope, receive, send)
                 return
-            key = (scope["path"], scope.get("query_string", b""))
+            # JSON pages hold absolute URLs (next_url), made from the scheme and host asked for.
+            host = next((value for name, value in scope.get("headers", []) if name == b"host"), b"")
+            key = (scope.get("scheme"), host, scope["path"], scope.get("query_string", b""))
             if (kept := cache.get(key)) is not None:
                 for message in marked(kept, b"hit"):
                     await send(message)

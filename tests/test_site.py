@@ -174,3 +174,13 @@ async def test_pages_of_a_mutable_database_are_rendered_every_time(datasette, mo
 
     monkeypatch.setattr(Database, "execute", counted)
     assert (await datasette.client.get("/form4")).status_code == 200 and calls
+
+
+async def test_a_page_remembered_for_one_host_is_not_served_to_another(corpus_db_path, metadata):
+    datasette = Datasette(immutables=[str(corpus_db_path)], metadata=metadata, plugins_dir=str(REPO / "plugins"))
+    path = "/form4/filings.json?_size=1"
+    first = await datasette.client.get(path, headers={"host": "form4db.example"})
+    other = await datasette.client.get(path, headers={"host": "mirror.example"})
+    assert first.headers["x-cache"] == other.headers["x-cache"] == "miss"
+    assert "mirror.example" in other.json()["next_url"] and "form4db.example" in first.json()["next_url"]
+    assert (await datasette.client.get(path, headers={"host": "mirror.example"})).headers["x-cache"] == "hit"
