@@ -37,6 +37,8 @@ class ResponseCache:
         return self.entries[key][0]
 
     def put(self, key: tuple, messages: list, size: int) -> None:
+        if key in self.entries:  # worked out twice at once
+            self.size -= self.entries.pop(key)[1]
         self.entries[key] = (messages, size)
         self.size += size
         while self.size > self.limit:

@@ -159,6 +159,8 @@ def test_response_cache_drops_the_least_recently_used():
     assert cache.get("a") == ["A"]  # now the most recent
     cache.put("c", ["C"], 40)
     assert cache.get("b") is None and cache.get("a") == ["A"] and cache.get("c") == ["C"] and cache.size == 80
+    cache.put("c", ["C again"], 30)  # the same page, worked out twice at once
+    assert cache.get("c") == ["C again"] and cache.size == 70
 
 
 async def test_pages_of_a_mutable_database_are_rendered_every_time(datasette, monkeypatch):
