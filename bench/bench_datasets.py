@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import click
+from results import record
 
 REPO = Path(__file__).resolve().parent.parent
 SLICE = REPO.parent / "shared" / "corpus" / "insider-datasets" / "2024q3_form345_slice"
@@ -55,7 +56,9 @@ def run_once(folder: Path, db_path: Path) -> dict:
 @click.command()
 @click.option("--filings", "sizes", multiple=True, type=int, default=[25000, 100000], show_default=True)
 @click.option("--runs", default=3, show_default=True, help="Runs at the largest size (median reported).")
-def main(sizes, runs):
+@click.option("--results", "results_path", type=click.Path(dir_okay=False),
+              help="Also append the figures to this file (bench/results.py).")
+def main(sizes, runs, results_path):
     print(f"{'filings':>8}  {'runs':>4}  {'seconds':>7}  {'filings/s':>9}  {'without derive':>14}  "
           f"{'peak RSS':>8}  {'DB bytes/filing':>15}")
     with tempfile.TemporaryDirectory(prefix="form4db-bench-datasets-") as tmp:
@@ -70,9 +73,14 @@ def main(sizes, runs):
             assert results[0]["filings"] == count
             seconds = statistics.median(r["seconds"] for r in results)
             loading = statistics.median(r["seconds"] - r["derive_seconds"] for r in results)
+            peak = max(r["peak_rss"] for r in results) / 2**20
             print(f"{count:>8,}  {len(results):>4}  {seconds:>7.2f}  {count / seconds:>9,.0f}  "
-                  f"{count / loading:>12,.0f}/s  {max(r['peak_rss'] for r in results) / 2**20:>5.0f} MiB  "
-                  f"{results[0]['db_bytes'] / count:>15,.0f}")
+                  f"{count / loading:>12,.0f}/s  {peak:>5.0f} MiB  {results[0]['db_bytes'] / count:>15,.0f}")
+            imported = f"import-datasets {count:,} filings"
+            record(results_path, imported, f"filings/s (median of {len(results)})", f"{count / seconds:,.0f}",
+                   ">= 20,000" if size == max(sizes) else "")
+            record(results_path, imported, "filings/s without derive", f"{count / loading:,.0f}")
+            record(results_path, imported, "peak RSS", f"{peak:.0f} MiB", "flat in the input size")
             shutil.rmtree(folder)
 
 

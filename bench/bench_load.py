@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 import httpx
 from bench_queries import pages, percentile, serving
+from results import record
 
 SEARCHES = ["weighted average", "10b5-1", "trust", "restricted stock units", "vest", "gift", "spouse"]
 WORDS = ["price", "shares", "plan", "sale", "options", "vesting", "trust", "award", "director", "family",
@@ -45,9 +46,9 @@ def long_tail(db: Path) -> list[Callable[[random.Random], str]]:
     issuers = [cik for cik, in conn.execute(f"SELECT issuer_cik FROM issuers ORDER BY random() LIMIT {SAMPLE}")]
     owners = [cik for cik, in conn.execute(f"SELECT owner_cik FROM owners ORDER BY random() LIMIT {SAMPLE}")]
     last = conn.execute("SELECT max(rowid) FROM nonderiv_transactions").fetchone()[0]
+    rowids = random.Random(0).sample(range(1, last + 1), min(SAMPLE, last))
     rows = [row_id for row_id, in conn.execute(
-        f"SELECT id FROM nonderiv_transactions WHERE rowid IN ({', '.join('?' * SAMPLE)})",
-        random.Random(0).sample(range(1, last + 1), min(SAMPLE, last)))]
+        f"SELECT id FROM nonderiv_transactions WHERE rowid IN ({', '.join('?' * len(rowids))})", rowids)]
     conn.close()
     return [
         lambda pick: f"/form4/issuer_activity?issuer={pick.choice(issuers)}",
@@ -96,7 +97,9 @@ def kind(path: str) -> str:
 @click.option("--clients", default=50, show_default=True)
 @click.option("--seconds", default=60, show_default=True)
 @click.option("--workers", default=1, show_default=True, help="Server processes (more than 1: uvicorn).")
-def main(db, clients, seconds, workers):
+@click.option("--results", "results_path", type=click.Path(dir_okay=False),
+              help="Also append the figures to this file (bench/results.py).")
+def main(db, clients, seconds, workers, results_path):
     next_page = mix(Path(db))
     with serving(db, workers) as base:
         results, errors = [], []
@@ -115,6 +118,12 @@ def main(db, clients, seconds, workers):
           f"({distinct:,} distinct pages, {hits / len(results):.0%} from the response cache), "
           f"{len(results) / elapsed:,.1f} requests/s, p50 {statistics.median(milliseconds):,.0f} ms, "
           f"p95 {percentile(milliseconds, 0.95):,.0f} ms, max {max(milliseconds):,.0f} ms, {len(errors)} errors")
+    filings = sqlite3.connect(db).execute("SELECT count(*) FROM filings").fetchone()[0]
+    load = f"load: {clients} clients, {workers} server process{'es' if workers > 1 else ''}, {filings:,} filings"
+    record(results_path, load, "requests/s", f"{len(results) / elapsed:,.1f}")
+    record(results_path, load, "p50 / p95", f"{statistics.median(milliseconds):,.0f} / "
+           f"{percentile(milliseconds, 0.95):,.0f} ms", "p95 < 1 s")
+    record(results_path, load, "errors", str(len(errors)), "0")
     for error in sorted(set(errors))[:20]:
         print("  error:", error, f"x{errors.count(error)}")
     by_kind = {}

@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -23,14 +24,13 @@ from pathlib import Path
 import click
 import httpx
 import yaml
+from results import record
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def pages(db_path: Path) -> dict[str, str]:
     queries = yaml.safe_load((REPO / "metadata.yml").read_text())["databases"]["form4"]["queries"]
-    import sqlite3
-
     row_id = sqlite3.connect(db_path).execute("select id from nonderiv_transactions limit 1").fetchone()[0]
     return {
         **{name: f"/form4/{name}.json?_shape=array" for name in queries},
@@ -79,13 +79,15 @@ def serving(db: str, workers: int = 1):
 
 def percentile(times: list[float], fraction: float) -> float:
     ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 @click.command()
 @click.argument("db", type=click.Path(exists=True, dir_okay=False))
 @click.option("--runs", default=20, show_default=True)
-def main(db, runs):
+@click.option("--results", type=click.Path(dir_okay=False), help="Also append the figures to this file (bench/results.py).")
+def main(db, runs, results):
+    filings = sqlite3.connect(db).execute("SELECT count(*) FROM filings").fetchone()[0]
     with serving(db) as base:
         print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8}  status")
         # A cookie keeps the response cache out of it: these are the times of working each page out.
@@ -97,6 +99,8 @@ def main(db, runs):
                     status = client.get(path).status_code
                     times.append((time.perf_counter() - started) * 1000)
                 print(f"{name:40} {statistics.median(times):8.1f} {percentile(times, 0.95):8.1f}  {status}")
+                record(results, f"{name}, {filings:,} filings", f"p50 / p95 of {runs} (HTTP {status})",
+                       f"{statistics.median(times):.0f} / {percentile(times, 0.95):.0f} ms", "p95 < 500 ms")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import click
+from results import record
 
 from form4db.build import build
 from form4db.derive import derive
@@ -42,13 +43,16 @@ def differing_rows(updated: Path, whole: Path) -> dict[str, int]:
 @click.argument("day", type=click.Path(exists=True, file_okay=False))
 @click.option("--check/--no-check", default=True, show_default=True,
               help="Also derive everything on a copy and compare every table.")
-def main(db, day, check):
+@click.option("--results", type=click.Path(dir_okay=False), help="Also append the figures to this file (bench/results.py).")
+def main(db, day, check, results):
     db, work = Path(db), Path(db).with_name("update-bench.db")
     shutil.copyfile(db, work)
     filings = sqlite3.connect(work).execute("SELECT count(*) FROM filings").fetchone()[0]
     report = build([day], str(work))
     print(f"database of {filings:,} filings; update of {report.new:,} new filings: {report.seconds:.1f} s "
           f"(derive {report.derive_seconds:.1f} s, incremental: {report.loaded is not None})")
+    update = f"update: {report.new:,} new filings into {filings:,}"
+    record(results, update, "seconds (derive)", f"{report.seconds:.1f} ({report.derive_seconds:.1f})", "seconds, not a rebuild")
     if check:
         whole = work.with_name("update-bench-whole.db")
         shutil.copyfile(work, whole)
@@ -61,6 +65,8 @@ def main(db, day, check):
               f"({seconds / report.derive_seconds:.0f}x the incremental one)")
         differ = differing_rows(work, whole)
         print("rows that differ from the whole derive:", differ or "none")
+        record(results, update, "whole derive of the result, seconds", f"{seconds:.0f}")
+        record(results, update, "rows that differ from the whole derive", str(sum(differ.values())), "0")
         whole.unlink()
     work.unlink()
 

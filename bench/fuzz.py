@@ -6,7 +6,6 @@ which libFuzzer saves as crash-* beside where it runs.
     python bench/fuzz.py xml --seconds 300        # or: submission, dataset, text, html
 """
 
-import io
 import sys
 import tempfile
 import zipfile
