@@ -1,10 +1,11 @@
-"""Benchmark `form4db build` on the real corpus replicated to many files.
+"""Benchmark `form4db build` on the real corpus replicated to many files, and on synthetic filings.
 
 Each corpus file is copied under a new, unique accession-number file name, so every copy is a
 distinct filing. Each run is a fresh process building a fresh database; we report the median of
 the runs at the largest size, and peak RSS at each size to show memory stays flat as input grows.
 
-    python bench/bench_build.py --files 5000 --files 20000 --runs 3 --jobs 0 --jobs 1 --jobs 2
+    python bench/bench_build.py --files 5000 --files 20000 --runs 3 --jobs 0 --jobs 1 --jobs 2 \
+        --generated 200000
 
 --jobs 0 reads and writes in one process; --jobs N reads on N worker processes beside the writer.
 """
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 import click
+from generate import generate
 from results import record
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,10 +71,12 @@ def run_once(folder: Path, db_path: Path, jobs: int) -> dict:
 
 @click.command()
 @click.option("--files", "sizes", multiple=True, type=int, default=[5000, 20000], show_default=True)
+@click.option("--generated", "generated_sizes", multiple=True, type=int, default=[], show_default=True,
+              help="Also build this many synthetic filings (bench/generate.py), one run each.")
 @click.option("--jobs", "job_counts", multiple=True, type=int, default=[0, 1, 2], show_default=True)
 @click.option("--runs", default=3, show_default=True, help="Runs at the largest size (median reported).")
 @click.option("--results", type=click.Path(dir_okay=False), help="Also append the figures to this file (bench/results.py).")
-def main(sizes, job_counts, runs, results):
+def main(sizes, generated_sizes, job_counts, runs, results):
     sizes = sorted(sizes)
     print(f"{'files':>7}  {'jobs':>4}  {'runs':>4}  {'seconds':>7}  {'filings/s':>9}  {'rows/s':>8}  "
           f"{'without derive':>14}  {'peak RSS':>8}  {'DB bytes/filing':>15}")
@@ -82,23 +86,36 @@ def main(sizes, job_counts, runs, results):
             folder = tmp / f"xml-{size}"
             replicate(folder, size)
             for jobs in job_counts:
-                runs_done = []
-                for run in range(runs if size == sizes[-1] else 1):
-                    db_path = tmp / f"bench-{size}-{run}.db"
-                    runs_done.append(run_once(folder, db_path, jobs))
-                    db_path.unlink()
-                report(size, jobs, runs_done, results)
+                report(f"{size:,} files", size, jobs, build_runs(folder, tmp, jobs, runs if size == sizes[-1] else 1),
+                       results)
             if size == sizes[-1]:
                 baseline = lxml_baseline(folder)
                 print(f"lxml alone parses and walks {size / baseline:,.0f} filings/s in this run")
                 record(results, "build", f"lxml alone, {size:,} files", f"{size / baseline:,.0f} filings/s")
             shutil.rmtree(folder)
+        for size in generated_sizes:
+            folder = tmp / f"generated-{size}"
+            generate(folder, size, seed=1)
+            print(f"{size:,} generated filings:")
+            for jobs in job_counts:
+                report(f"{size:,} generated filings", size, jobs, build_runs(folder, tmp, jobs, 1), results)
+            shutil.rmtree(folder)
+
+
+def build_runs(folder: Path, tmp: Path, jobs: int, runs: int) -> list[dict]:
+    """Build ``folder`` ``runs`` times, each into a fresh database that is then removed."""
+    done = []
+    for run in range(runs):
+        db_path = tmp / f"bench-{run}.db"
+        done.append(run_once(folder, db_path, jobs))
+        db_path.unlink()
+    return done
 
 
 TARGETS = {0: ">= 2,000", 1: ">= 3,000", 2: ">= 5,000"}  # filings/s, end to end
 
 
-def report(size: int, jobs: int, runs: list[dict], results: str | None) -> None:
+def report(what: str, size: int, jobs: int, runs: list[dict], results: str | None) -> None:
     first = runs[0]
     assert first["errors"] == 0 and first["filings"] == size
     seconds = statistics.median(r["seconds"] for r in runs)
@@ -109,7 +126,7 @@ def report(size: int, jobs: int, runs: list[dict], results: str | None) -> None:
         f"{first['rows'] / seconds:>8,.0f}  {size / loading:>10,.0f}/s  "
         f"{peak:>5.0f} MiB  {first['db_bytes'] / size:>15,.0f}"
     )
-    build = f"build {size:,} files, --jobs {jobs}"
+    build = f"build {what}, --jobs {jobs}"
     record(results, build, f"filings/s (median of {len(runs)})", f"{size / seconds:,.0f}", TARGETS.get(jobs, ""))
     record(results, build, "filings/s without derive", f"{size / loading:,.0f}")
     record(results, build, "peak RSS", f"{peak:.0f} MiB", "flat in the input size")
