@@ -547,20 +547,23 @@ def find_original(conn: sqlite3.Connection, amendment: tuple) -> tuple[str | Non
     return best[3], method, round(base / ties, 2), len(candidates)
 
 
-def amendable_filings(conn: sqlite3.Connection, issuers: list[int] | None) -> None:
-    """temp.amendable: the filings of the given issuers (None: all) as an amendment looks for its
-    original, by issuer, set of owners, form and dates, through an index either way. A filing is
-    there once for each time its first owner is listed, as the match has always counted them.
-    (Matching each amendment against its owner's every filing instead took minutes at 1,000,000
-    filings: a busy insider has thousands.)"""
+def amendable_filings(conn: sqlite3.Connection, amendments: list[str] | None) -> None:
+    """temp.amendable: the filings the given amendments (None: all) may amend, as an amendment
+    looks for its original: by issuer, set of owners, form and dates, through an index either
+    way. A filing is there once for each time its first owner is listed, as the match has always
+    counted them. (Matching each amendment against its owner's every filing instead took minutes
+    at 1,000,000 filings: a busy insider has thousands.)"""
+    some = "1" if amendments is None else f"""f.issuer_cik IN (
+            SELECT issuer_cik FROM filings WHERE accession_number IN ({IN_JSON}))
+        AND o.owner_cik IN (SELECT min(owner_cik) FROM filing_owners
+            WHERE accession_number IN ({IN_JSON}) GROUP BY accession_number)"""
     conn.execute("DROP TABLE IF EXISTS temp.amendable")
     conn.execute(f"""CREATE TEMP TABLE amendable AS
         SELECT f.accession_number, f.issuer_cik, substr(f.document_type, 1, 1) AS form, f.filing_date,
                f.period_of_report, {OWNER_SET.format('f.accession_number')} AS owners
-        FROM filings f CROSS JOIN filing_owners o ON o.accession_number = f.accession_number
+        FROM filing_owners o JOIN filings f ON f.accession_number = o.accession_number
         WHERE o.owner_cik = (SELECT min(owner_cik) FROM filing_owners m WHERE m.accession_number = f.accession_number)
-          AND {"1" if issuers is None else f"f.issuer_cik IN ({IN_JSON})"}""",
-                 [] if issuers is None else [json.dumps(issuers)])
+          AND {some}""", [] if amendments is None else [json.dumps(amendments)] * 2)
     conn.execute("CREATE INDEX temp.amendable_by_filing_date ON amendable (issuer_cik, owners, form, filing_date)")
     conn.execute("CREATE INDEX temp.amendable_by_period ON amendable (issuer_cik, owners, form, period_of_report)")
 
@@ -581,7 +584,7 @@ def derive_amendments(conn: sqlite3.Connection, scope: Scope) -> None:
     linked = f"SELECT original_accession FROM amendments WHERE amendment_accession IN ({IN_JSON})"
     originals = {original for original, in conn.execute(linked, [rematched]) if original}
     conn.execute(f"DELETE FROM amendments WHERE amendment_accession IN ({IN_JSON})", [rematched])
-    amendable_filings(conn, None if scope.everything else sorted({a[1] for a in rematch if a[1] is not None}))
+    amendable_filings(conn, None if scope.everything else [amendment[0] for amendment in rematch])
     for amendment in rematch:
         conn.execute("INSERT INTO amendments VALUES (?, ?, ?, ?, ?)", [amendment[0], *find_original(conn, amendment)])
     conn.execute("DROP TABLE temp.amendable")
