@@ -26,10 +26,10 @@ test: install
     {{bin}}/pytest
 
 # Every benchmark, then one table of all their figures: the build (the corpus replicated to
-# 5,000 and 20,000 filings, and 200,000 synthetic filings), the data-set import (the slice replicated to 25,000 and 100,000), and
-# at scale every screen's latency, a day's update and the site under load. The scale part reuses
-# bench/out/synthetic.db and bench/out/day when there, else makes them first (1,000,000 filings:
-# about an hour).
+# 5,000 and 20,000 filings, and 200,000 synthetic filings), the data-set import (the slice
+# replicated to 25,000 and 100,000), and at scale every screen's latency, a day's update and the
+# site under load. The scale part reuses bench/out/synthetic.db and bench/out/day when there,
+# else makes them first (1,000,000 filings: about an hour).
 bench filings="1000000": install
     mkdir -p bench/out && rm -f bench/out/results.jsonl
     {{bin}}/python bench/bench_build.py --files 5000 --files 20000 --runs 3 --jobs 0 --jobs 1 --jobs 2 --generated 200000 --results bench/out/results.jsonl

@@ -1,6 +1,7 @@
 """The insider-trading screens (canned queries) and their Atom feeds, on the corpus and the sample."""
 
 import re
+import sqlite3
 
 import pytest
 import yaml
@@ -118,8 +119,6 @@ async def test_business_days_sql_function(datasette):
 
 
 async def test_insider_history_by_cik_by_name_and_by_default(datasette, site_db_path):
-    import sqlite3
-
     conn = sqlite3.connect(site_db_path)
     thiel_rows = conn.execute("""
         SELECT count(*) FROM filing_owners o JOIN nonderiv_transactions t ON t.accession_number = o.accession_number

@@ -22,6 +22,11 @@ def datasette(corpus_db_path, metadata):
                      immutables=[])
 
 
+@pytest.fixture
+def immutable_datasette(corpus_db_path, metadata):
+    return Datasette(immutables=[str(corpus_db_path)], metadata=metadata, plugins_dir=str(REPO / "plugins"))
+
+
 def published_tables(db):
     return [t for t in db.table_names() + db.view_names()
             if not t.endswith(SQLITE_INTERNAL) and not t.startswith("sqlite_")]
@@ -114,15 +119,14 @@ def test_every_foreign_key_is_indexed(corpus_db):
             assert foreign_key.column in indexed, f"{table}.{foreign_key.column}"
 
 
-async def test_responses_of_an_immutable_database_are_worked_out_once(corpus_db_path, metadata, monkeypatch):
+async def test_responses_of_an_immutable_database_are_worked_out_once(immutable_datasette, monkeypatch):
     from datasette.database import Database
 
-    datasette = Datasette(immutables=[str(corpus_db_path)], metadata=metadata, plugins_dir=str(REPO / "plugins"))
     paths = ["/", "/form4", "/form4/filings?_sort=filing_date", "/form4/open_market_trades.json?_shape=array",
              "/form4/footnote_search?q=weighted+average", "/form4.json?sql=select+count(*)+from+filings"]
     first = {}
     for path in paths:
-        response = await datasette.client.get(path)
+        response = await immutable_datasette.client.get(path)
         assert response.status_code == 200 and response.headers["x-cache"] == "miss", path
         first[path] = response.text
 
@@ -131,21 +135,21 @@ async def test_responses_of_an_immutable_database_are_worked_out_once(corpus_db_
 
     monkeypatch.setattr(Database, "execute", no_queries)
     for path, text in first.items():
-        again = await datasette.client.get(path)
+        again = await immutable_datasette.client.get(path)
         assert again.status_code == 200 and again.text == text, path
         assert again.headers["x-cache"] == "hit" and "x-frame-options" in again.headers, path
     # A request not seen before, one with a cookie or a trace, is worked out (and fails on the
     # stubbed queries).
-    assert (await datasette.client.get("/form4?sql=select+1")).status_code == 500
-    assert (await datasette.client.get(paths[2], cookies={"ds_actor": "x"})).status_code == 500
+    assert (await immutable_datasette.client.get("/form4?sql=select+1")).status_code == 500
+    assert (await immutable_datasette.client.get(paths[2], cookies={"ds_actor": "x"})).status_code == 500
+    assert (await immutable_datasette.client.get(paths[2] + "&_trace=1")).status_code == 500
 
 
-async def test_errors_and_long_responses_are_not_kept(corpus_db_path, metadata):
-    datasette = Datasette(immutables=[str(corpus_db_path)], metadata=metadata, plugins_dir=str(REPO / "plugins"))
+async def test_errors_and_long_responses_are_not_kept(immutable_datasette, corpus_db_path):
     assert corpus_db_path.stat().st_size > (1 << 20)  # more than an entry may hold
     for path, status in [("/form4/no_such_table", 404), ("/form4.db", 200)]:
         for _ in range(2):
-            response = await datasette.client.get(path)
+            response = await immutable_datasette.client.get(path)
             assert response.status_code == status and response.headers["x-cache"] == "miss", path
     assert len(response.content) == corpus_db_path.stat().st_size  # streamed whole though not kept
 
@@ -178,11 +182,10 @@ async def test_pages_of_a_mutable_database_are_rendered_every_time(datasette, mo
     assert (await datasette.client.get("/form4")).status_code == 200 and calls
 
 
-async def test_a_page_remembered_for_one_host_is_not_served_to_another(corpus_db_path, metadata):
-    datasette = Datasette(immutables=[str(corpus_db_path)], metadata=metadata, plugins_dir=str(REPO / "plugins"))
+async def test_a_page_remembered_for_one_host_is_not_served_to_another(immutable_datasette):
     path = "/form4/filings.json?_size=1"
-    first = await datasette.client.get(path, headers={"host": "form4db.example"})
-    other = await datasette.client.get(path, headers={"host": "mirror.example"})
+    first = await immutable_datasette.client.get(path, headers={"host": "form4db.example"})
+    other = await immutable_datasette.client.get(path, headers={"host": "mirror.example"})
     assert first.headers["x-cache"] == other.headers["x-cache"] == "miss"
     assert "mirror.example" in other.json()["next_url"] and "form4db.example" in first.json()["next_url"]
-    assert (await datasette.client.get(path, headers={"host": "mirror.example"})).headers["x-cache"] == "hit"
+    assert (await immutable_datasette.client.get(path, headers={"host": "mirror.example"})).headers["x-cache"] == "hit"
