@@ -21,7 +21,7 @@ from pathlib import Path
 
 import click
 import httpx
-from bench_queries import pages, percentile, serving
+from bench_queries import filing_count, pages, percentile, serving
 from results import record
 
 SEARCHES = ["weighted average", "10b5-1", "trust", "restricted stock units", "vest", "gift", "spouse"]
@@ -118,7 +118,7 @@ def main(db, clients, seconds, workers, results_path):
           f"({distinct:,} distinct pages, {hits / len(results):.0%} from the response cache), "
           f"{len(results) / elapsed:,.1f} requests/s, p50 {statistics.median(milliseconds):,.0f} ms, "
           f"p95 {percentile(milliseconds, 0.95):,.0f} ms, max {max(milliseconds):,.0f} ms, {len(errors)} errors")
-    filings = sqlite3.connect(db).execute("SELECT count(*) FROM filings").fetchone()[0]
+    filings = filing_count(db)
     load = f"load: {clients} clients, {workers} server process{'es' if workers > 1 else ''}, {filings:,} filings"
     record(results_path, load, "requests/s", f"{len(results) / elapsed:,.1f}")
     record(results_path, load, "p50 / p95", f"{statistics.median(milliseconds):,.0f} / "

@@ -29,6 +29,14 @@ from results import record
 REPO = Path(__file__).resolve().parent.parent
 
 
+def filing_count(db_path: str | Path) -> int:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("SELECT count(*) FROM filings").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def pages(db_path: Path) -> dict[str, str]:
     queries = yaml.safe_load((REPO / "metadata.yml").read_text())["databases"]["form4"]["queries"]
     row_id = sqlite3.connect(db_path).execute("select id from nonderiv_transactions limit 1").fetchone()[0]
@@ -87,7 +95,7 @@ def percentile(times: list[float], fraction: float) -> float:
 @click.option("--runs", default=20, show_default=True)
 @click.option("--results", type=click.Path(dir_okay=False), help="Also append the figures to this file (bench/results.py).")
 def main(db, runs, results):
-    filings = sqlite3.connect(db).execute("SELECT count(*) FROM filings").fetchone()[0]
+    filings = filing_count(db)
     with serving(db) as base:
         print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8}  status")
         # A cookie keeps the response cache out of it: these are the times of working each page out.

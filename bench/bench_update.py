@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import click
+from bench_queries import filing_count
 from results import record
 
 from form4db.build import build
@@ -47,7 +48,7 @@ def differing_rows(updated: Path, whole: Path) -> dict[str, int]:
 def main(db, day, check, results):
     db, work = Path(db), Path(db).with_name("update-bench.db")
     shutil.copyfile(db, work)
-    filings = sqlite3.connect(work).execute("SELECT count(*) FROM filings").fetchone()[0]
+    filings = filing_count(work)
     report = build([day], str(work))
     print(f"database of {filings:,} filings; update of {report.new:,} new filings: {report.seconds:.1f} s "
           f"(derive {report.derive_seconds:.1f} s, incremental: {report.loaded is not None})")
