@@ -33,7 +33,7 @@ test: install
 bench filings="1000000": install
     mkdir -p bench/out && rm -f bench/out/results.jsonl
     {{bin}}/python bench/bench_build.py --files 5000 --files 20000 --runs 3 --jobs 0 --jobs 1 --jobs 2 --generated 200000 --results bench/out/results.jsonl
-    {{bin}}/python bench/bench_datasets.py --filings 25000 --filings 100000 --runs 3 --results bench/out/results.jsonl
+    {{bin}}/python bench/bench_datasets.py --filings 25000 --filings 100000 --runs 3 --jobs 0 --jobs 2 --results bench/out/results.jsonl
     test -f bench/out/synthetic.db || {{just_executable()}} scale-db {{filings}}
     {{bin}}/python bench/bench_queries.py bench/out/synthetic.db --runs 20 --results bench/out/results.jsonl
     {{bin}}/python bench/bench_update.py bench/out/synthetic.db bench/out/day --results bench/out/results.jsonl

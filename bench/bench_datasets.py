@@ -3,7 +3,10 @@
 Each copy of the slice gets new accession numbers in every table, so every copy is a distinct
 set of filings. Each run is a fresh process importing into a fresh database.
 
-    python bench/bench_datasets.py --filings 25000 --filings 100000 --runs 3
+    python bench/bench_datasets.py --filings 25000 --filings 100000 --runs 3 --jobs 0 --jobs 2
+
+--jobs 0 converts and writes in one process; --jobs N stages the tables and turns their rows into
+filings on N worker processes beside the writer.
 """
 
 import json
@@ -39,50 +42,57 @@ def replicate(target: Path, filings: int) -> int:
     return copies * len(accessions)
 
 
-def run_once(folder: Path, db_path: Path) -> dict:
+def run_once(folder: Path, db_path: Path, jobs: int) -> dict:
+    """Import in a child process; return its summary, seconds and peak RSS (of the largest process)."""
     code = (
         "import json, resource, sys\n"
         "from form4db.build import import_datasets\n"
-        "report = import_datasets([sys.argv[1]], sys.argv[2])\n"
+        "report = import_datasets([sys.argv[1]], sys.argv[2], jobs=int(sys.argv[3]))\n"
+        "peak = max(resource.getrusage(who).ru_maxrss * 1024\n"
+        "           for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
         "print(json.dumps({'seconds': report.seconds, 'derive_seconds': report.derive_seconds,"
-        " 'filings': report.new, 'rows': report.rows,"
-        " 'peak_rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))\n"
+        " 'filings': report.new, 'rows': report.rows, 'peak_rss': peak}))\n"
     )
-    output = subprocess.run([sys.executable, "-c", code, str(folder), str(db_path)],
+    output = subprocess.run([sys.executable, "-c", code, str(folder), str(db_path), str(jobs)],
                             check=True, capture_output=True, text=True).stdout
     return {**json.loads(output), "db_bytes": db_path.stat().st_size}
 
 
 @click.command()
 @click.option("--filings", "sizes", multiple=True, type=int, default=[25000, 100000], show_default=True)
+@click.option("--jobs", "job_counts", multiple=True, type=int, default=[0, 2], show_default=True)
 @click.option("--runs", default=3, show_default=True, help="Runs at the largest size (median reported).")
 @click.option("--results", "results_path", type=click.Path(dir_okay=False),
               help="Also append the figures to this file (bench/results.py).")
-def main(sizes, runs, results_path):
-    print(f"{'filings':>8}  {'runs':>4}  {'seconds':>7}  {'filings/s':>9}  {'without derive':>14}  "
+def main(sizes, job_counts, runs, results_path):
+    print(f"{'filings':>8}  {'jobs':>4}  {'runs':>4}  {'seconds':>7}  {'filings/s':>9}  {'without derive':>14}  "
           f"{'peak RSS':>8}  {'DB bytes/filing':>15}")
     with tempfile.TemporaryDirectory(prefix="form4db-bench-datasets-") as tmp:
         for size in sorted(sizes):
             folder = Path(tmp) / f"{size}_form345"
             count = replicate(folder, size)
-            results = []
-            for run in range(runs if size == max(sizes) else 1):
-                db_path = Path(tmp) / f"bench-{size}-{run}.db"
-                results.append(run_once(folder, db_path))
-                db_path.unlink()
-            assert results[0]["filings"] == count
-            seconds = statistics.median(r["seconds"] for r in results)
-            loading = statistics.median(r["seconds"] - r["derive_seconds"] for r in results)
-            peak = max(r["peak_rss"] for r in results) / 2**20
-            print(f"{count:>8,}  {len(results):>4}  {seconds:>7.2f}  {count / seconds:>9,.0f}  "
-                  f"{count / loading:>12,.0f}/s  {peak:>5.0f} MiB  {results[0]['db_bytes'] / count:>15,.0f}")
-            imported = f"import-datasets {count:,} filings"
-            record(results_path, imported, f"filings/s (median of {len(results)})", f"{count / seconds:,.0f}",
-                   ">= 20,000" if size == max(sizes) else "")
-            record(results_path, imported, "filings/s without derive", f"{count / loading:,.0f}")
-            record(results_path, imported, "peak RSS", f"{peak:.0f} MiB", "flat in the input size")
+            for jobs in job_counts:
+                results = []
+                for run in range(runs if size == max(sizes) else 1):
+                    db_path = Path(tmp) / f"bench-{size}-{run}.db"
+                    results.append(run_once(folder, db_path, jobs))
+                    db_path.unlink()
+                assert results[0]["filings"] == count
+                report(count, jobs, results, size == max(sizes), results_path)
             shutil.rmtree(folder)
 
+
+def report(count: int, jobs: int, results: list[dict], largest: bool, results_path: str | None) -> None:
+    seconds = statistics.median(r["seconds"] for r in results)
+    loading = statistics.median(r["seconds"] - r["derive_seconds"] for r in results)
+    peak = max(r["peak_rss"] for r in results) / 2**20
+    print(f"{count:>8,}  {jobs:>4}  {len(results):>4}  {seconds:>7.2f}  {count / seconds:>9,.0f}  "
+          f"{count / loading:>12,.0f}/s  {peak:>5.0f} MiB  {results[0]['db_bytes'] / count:>15,.0f}")
+    imported = f"import-datasets {count:,} filings, --jobs {jobs}"
+    record(results_path, imported, f"filings/s (median of {len(results)})", f"{count / seconds:,.0f}",
+           ">= 20,000" if largest else "")
+    record(results_path, imported, "filings/s without derive", f"{count / loading:,.0f}")
+    record(results_path, imported, "peak RSS", f"{peak:.0f} MiB", "flat in the input size")
 
 if __name__ == "__main__":
     main()

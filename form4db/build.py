@@ -16,7 +16,7 @@ from .derive import derive
 from .loader import Batch, Loader, batched
 from .model import Filing, ReadError
 from .readers.full_submission import is_full_submission, read_full_submission
-from .readers.insider_datasets import filings, read_quarter
+from .readers.insider_datasets import Chunk, chunk_filings, read_quarter
 from .readers.ownership_xml import read_ownership_xml
 from .readers.rendered_html import read_rendered_html
 from .readers.rendered_text import read_rendered_text
@@ -142,8 +142,9 @@ def build(
 
     With ``jobs`` > 0, that many worker processes read the files while this one writes.
     """
-    with reading(jobs) as read_batches:
-        return load_batches(read_batches(batched(find_files(paths), BATCH_SIZE)), db_path, on_error, on_progress)
+    with reading(jobs) as read_ahead:
+        return load_batches(read_ahead(read_batch, batched(find_files(paths), BATCH_SIZE)), db_path, on_error,
+                            on_progress)
 
 
 def import_datasets(
@@ -151,9 +152,15 @@ def import_datasets(
     db_path: str,
     on_error: Callable[[str, str], None] = lambda path, reason: None,
     on_progress: Callable[[int], None] = lambda filings: None,
+    jobs: int = 0,
 ) -> BuildReport:
-    """Load the SEC's quarterly Insider Transactions Data Sets (zips, or folders of their TSVs)."""
-    return load_batches(dataset_batches(paths), db_path, on_error, on_progress)
+    """Load the SEC's quarterly Insider Transactions Data Sets (zips, or folders of their TSVs).
+
+    With ``jobs`` > 0, that many worker processes turn each staged quarter's rows into filings
+    while this one writes.
+    """
+    with reading(jobs) as read_ahead:
+        return load_batches(dataset_batches(paths, read_ahead), db_path, on_error, on_progress)
 
 
 def load_batches(batches: Iterable[Batch], db_path: str, on_error, on_progress) -> BuildReport:
@@ -184,12 +191,12 @@ def load_batches(batches: Iterable[Batch], db_path: str, on_error, on_progress) 
     return report
 
 
-def dataset_batches(paths: Iterable[str]) -> Iterator[Batch]:
-    """Batches of the filings of every quarter under ``paths``; a quarter that cannot be read,
-    or one of its tables, becomes an error."""
+def dataset_batches(paths: Iterable[str], read_ahead) -> Iterator[Batch]:
+    """Batches of the filings of every quarter under ``paths``, read by ``read_ahead`` (see
+    reading); a quarter that cannot be read, or one of its tables, becomes an error."""
     for path, source_path in find_quarters(paths):
         try:
-            quarter = read_quarter(path, source_path)
+            quarter = read_quarter(path, source_path, read_ahead)
         except ReadError as error:
             batch = Batch()
             batch.add_error(source_path, str(error))
@@ -200,16 +207,20 @@ def dataset_batches(paths: Iterable[str]) -> Iterator[Batch]:
             for table_file, reason in quarter.notes:
                 notes.add_error(f"{source_path}/{table_file}", reason)
             yield notes
-            for chunk in batched(filings(quarter), BATCH_SIZE):
-                batch = Batch()
-                for filing in chunk:
-                    if isinstance(filing, ReadError):
-                        batch.add_error(source_path, str(filing))
-                    else:
-                        batch.add(filing)
-                yield batch
+            yield from read_ahead(read_chunk, quarter.chunks(BATCH_SIZE))  # all read before close()
         finally:
             quarter.close()
+
+
+def read_chunk(chunk: Chunk) -> Batch:
+    """The filings of a range of a staged quarter as a batch (in a worker process with --jobs)."""
+    batch = Batch()
+    for filing in chunk_filings(chunk):
+        if isinstance(filing, ReadError):
+            batch.add_error(chunk.source_path, str(filing))
+        else:
+            batch.add(filing)
+    return batch
 
 
 def find_quarters(paths: Iterable[str]) -> Iterator[tuple[Path, str]]:
@@ -232,22 +243,22 @@ def count_loaded(report: BuildReport, on_progress, loading: Future, files: int) 
 
 @contextmanager
 def reading(jobs: int):
-    """A function from batches of files to read batches, in order: here, or on ``jobs`` workers.
+    """A function mapping a reading function over items, in order: here, or on ``jobs`` workers.
 
-    Workers run a few batches ahead of the writer and no further, so memory stays flat.
+    Workers run a few items ahead of the writer and no further, so memory stays flat.
     """
     if jobs <= 0:
-        yield lambda file_batches: map(read_batch, file_batches)
+        yield map
         return
     # Forked workers need no `if __name__ == "__main__"` guard in the program that calls
     # build(); they never touch the database connection they inherit.
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with context.Pool(jobs) as pool:
 
-        def read_ahead(file_batches):
+        def read_ahead(function, items):
             pending = collections.deque()
-            for files in file_batches:
-                pending.append(pool.apply_async(read_batch, (files,)))
+            for item in items:
+                pending.append(pool.apply_async(function, (item,)))
                 if len(pending) > 2 * jobs:
                     yield pending.popleft().get()
             while pending:

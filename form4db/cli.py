@@ -60,7 +60,9 @@ def build(paths, db_path, strict, jobs):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--db", "db_path", default="form4.db", show_default=True, help="SQLite database to create or update.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if anything could not be imported.")
-def import_datasets_command(paths, db_path, strict):
+@click.option("--jobs", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Worker processes that turn a quarter's rows into filings while this one writes.")
+def import_datasets_command(paths, db_path, strict, jobs):
     """Import the SEC's quarterly Insider Transactions Data Sets: {YYYY}q{N}_form345.zip files,
     folders of their TSV files, or folders of either.
 
@@ -68,7 +70,7 @@ def import_datasets_command(paths, db_path, strict):
     filing date when the XML gave none. A table missing from a quarter, or a column nobody
     knows, is reported (and listed in build_errors); the rest is imported.
     """
-    report = import_datasets(paths, db_path, on_error=warn)
+    report = import_datasets(paths, db_path, on_error=warn, jobs=jobs)
     click.echo(report.summary(unit="filings read"))
     if strict and report.errors:
         sys.exit(1)

@@ -171,6 +171,30 @@ def test_a_broken_quarter_is_an_error_and_the_next_imports(tmp_path):
     assert ("quarters/2024q2_form345.zip", "not a zip file") in report.errors
 
 
+def test_worker_processes_import_the_same_database(tmp_path, monkeypatch):
+    """Tables staged and rows converted on two workers, many chunks in flight: the same rows with
+    the same rowids, the same errors, and no staging file left behind."""
+    (tmp_path / "quarters").mkdir()
+    (tmp_path / "quarters" / "2024q2_form345.zip").write_bytes(b"PK\x03\x04 cut short")
+    shutil.copytree(SLICE, tmp_path / "quarters" / "2024q3_form345")
+    monkeypatch.setattr("form4db.build.BATCH_SIZE", 40)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
+    databases = []
+    for jobs in (0, 2):
+        databases.append(sqlite_utils.Database(tmp_path / f"jobs{jobs}.db"))
+        result = CliRunner().invoke(cli, ["import-datasets", str(tmp_path / "quarters"), "--db",
+                                          str(tmp_path / f"jobs{jobs}.db"), "--jobs", str(jobs)])
+        assert result.exit_code == 0, result.output
+        assert "380 filings (380 new" in result.output and "2024q2_form345.zip: not a zip file" in result.output
+    serial, parallel = databases
+    for table in ["build_errors", *LOADED_COLUMNS]:
+        in_load_order = f"select rowid, * from {table} order by rowid"
+        assert parallel.execute(in_load_order).fetchall() == serial.execute(in_load_order).fetchall(), table
+    assert serial["deriv_transactions"].count == 141
+    assert list((tmp_path / "scratch").iterdir()) == []
+
+
 def test_an_unreadable_cell_is_empty_with_a_warning(tmp_path):
     folder = tmp_path / "2024q3_form345"
     shutil.copytree(SLICE, folder)

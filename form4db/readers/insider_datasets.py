@@ -13,12 +13,15 @@ import hashlib
 import io
 import itertools
 import re
+import shutil
 import sqlite3
+import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from ..model import Filing, FootnoteRef, ReadError
 from .ownership_xml import ascii_digits, to_boolean, to_number
@@ -157,32 +160,48 @@ KNOWN_COLUMNS = {
 
 @dataclass
 class Quarter:
-    """One quarter's data set, staged in a private SQLite file so that its tables can be walked
-    together in accession order without holding them in memory."""
+    """One quarter's data set, staged table by table in private SQLite files, so that its tables
+    can be walked together in accession order without holding them in memory (and by several
+    processes at once, each walking a range of accessions)."""
 
     name: str
     source_path: str
-    conn: sqlite3.Connection
+    folder: Path  # a temporary folder of the staged tables, removed by close()
     tables: dict[str, list[str]] = field(default_factory=dict)  # file name -> its columns
     notes: list[tuple[str, str]] = field(default_factory=list)  # (table file, what is wrong)
 
+    def chunks(self, size: int) -> Iterator["Chunk"]:
+        """The quarter's filings as ranges of ``size`` accessions each, in accession order."""
+        with contextlib.closing(connect(self.folder, ["SUBMISSION"])) as conn:
+            accessions = [a for a, in conn.execute("SELECT DISTINCT accession FROM SUBMISSION.rows ORDER BY accession")]
+        for start in range(0, len(accessions), size):
+            last = accessions[min(start + size, len(accessions)) - 1]
+            yield Chunk(str(self.folder), self.source_path, self.tables, accessions[start], last)
+
     def close(self) -> None:
-        self.conn.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def read_quarter(path: Path, source_path: str) -> Quarter:
-    """Stage a quarter's zip or folder; a missing table or unknown column becomes a note."""
-    quarter = Quarter(path.name.removesuffix(".zip"), source_path, sqlite3.connect(""))
+class Chunk(NamedTuple):
+    """A range of a staged quarter's accessions, to be read on its own (in a worker process)."""
+
+    folder: str
+    source_path: str
+    tables: dict[str, list[str]]
+    first: str
+    last: str
+
+
+def read_quarter(path: Path, source_path: str, read_ahead=map) -> Quarter:
+    """Stage a quarter's zip or folder, a table at a time or, given a parallel ``read_ahead``
+    (see build.reading), several at once; a missing table or unknown column becomes a note."""
+    quarter = Quarter(path.name.removesuffix(".zip"), source_path, Path(tempfile.mkdtemp(prefix="form4db-quarter-")))
     try:
-        for name in TABLE_FILES:
-            with open_member(path, f"{name}.tsv") as lines:
-                if lines is None:
-                    quarter.notes.append((f"{name}.tsv", "missing from the quarter: its rows are not imported"))
-                    continue
-                try:
-                    stage(quarter, name, lines)
-                except (csv.Error, OSError, zipfile.BadZipFile) as error:  # cut short, corrupt
-                    raise ReadError(f"{name}.tsv cannot be read: {error}") from None
+        staged = read_ahead(stage, [(path, name, quarter.folder) for name in TABLE_FILES])
+        for name, (columns, notes) in zip(TABLE_FILES, staged):
+            quarter.notes.extend((f"{name}.tsv", note) for note in notes)
+            if columns is not None:
+                quarter.tables[name] = columns
         if "SUBMISSION" not in quarter.tables:
             raise ReadError("no SUBMISSION.tsv, so no filings")
     except BaseException:
@@ -191,11 +210,21 @@ def read_quarter(path: Path, source_path: str) -> Quarter:
     return quarter
 
 
-def stage(quarter: Quarter, name: str, lines: io.TextIOBase) -> None:
-    """Copy one TSV, as it streams in, into the staging database, clustered by accession. No
-    quoting: a stray " in a name must not swallow the lines after it (quoted cells are unwrapped
-    when read)."""
-    rows = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+def stage(table: tuple[Path, str, Path]) -> tuple[list[str] | None, list[str]]:
+    """Copy one TSV of a quarter, as it streams in, into FOLDER/NAME.db, clustered by accession;
+    return its columns (None when the quarter lacks it) and what is wrong with it. No quoting:
+    a stray " in a name must not swallow the lines after it (quoted cells are unwrapped when read)."""
+    path, name, folder = table
+    with open_member(path, f"{name}.tsv") as lines:
+        if lines is None:
+            return None, ["missing from the quarter: its rows are not imported"]
+        try:
+            return stage_rows(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE), name, folder / f"{name}.db")
+        except (csv.Error, OSError, zipfile.BadZipFile) as error:  # cut short, corrupt
+            raise ReadError(f"{name}.tsv cannot be read: {error}") from None
+
+
+def stage_rows(rows: Iterator[list[str]], name: str, staging: Path) -> tuple[list[str], list[str]]:
     columns = [column.strip() for column in next(rows, [])]
     if "ACCESSION_NUMBER" not in columns:
         raise ReadError(f"{name}.tsv has no ACCESSION_NUMBER column")
@@ -203,18 +232,26 @@ def stage(quarter: Quarter, name: str, lines: io.TextIOBase) -> None:
     missing = [column for column in EXPECTED_COLUMNS.get(name, ()) if column not in columns]
     problems = [f"columns nobody knows, not imported: {', '.join(unknown)}" if unknown else "",
                 f"columns missing, left empty: {', '.join(missing)}" if missing else ""]
-    if unknown or missing:
-        quarter.notes.append((f"{name}.tsv", "; ".join(filter(None, problems))))
     width = len(columns)
     cells = ", ".join(f"c{i}" for i in range(width))
-    quarter.conn.execute(f"CREATE TABLE [{name}] (accession TEXT, seq INTEGER, {cells}, "
-                         "PRIMARY KEY (accession, seq)) WITHOUT ROWID")
     at = columns.index("ACCESSION_NUMBER")
-    quarter.conn.executemany(
-        f"INSERT INTO [{name}] VALUES (?, ?, {', '.join('?' * width)})",
-        ((row[at].strip(), seq, *(row + [""] * width)[:width]) for seq, row in enumerate(rows) if len(row) > at),
-    )
-    quarter.tables[name] = columns
+    with contextlib.closing(sqlite3.connect(staging)) as conn, conn:
+        conn.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to recover
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(f"CREATE TABLE rows (accession TEXT, seq INTEGER, {cells}, PRIMARY KEY (accession, seq)) WITHOUT ROWID")
+        conn.executemany(
+            f"INSERT INTO rows VALUES (?, ?, {', '.join('?' * width)})",
+            ((row[at].strip(), seq, *(row + [""] * width)[:width]) for seq, row in enumerate(rows) if len(row) > at),
+        )
+    return columns, ["; ".join(filter(None, problems))] if unknown or missing else []
+
+
+def connect(folder: Path, tables: Iterable[str]) -> sqlite3.Connection:
+    """A read-only connection to a staged quarter, each table at NAME.rows."""
+    conn = sqlite3.connect("file::memory:", uri=True)  # uri: the attached files are opened read-only
+    for name in tables:
+        conn.execute("ATTACH ? AS ?", [f"{(Path(folder) / f'{name}.db').as_uri()}?mode=ro", name])
+    return conn
 
 
 def unquote(cell: str) -> str:
@@ -249,12 +286,25 @@ def open_member(path: Path, name: str) -> Iterator[io.TextIOBase | None]:
 
 
 def filings(quarter: Quarter) -> Iterator[Filing | ReadError]:
-    """One Filing per accession of the quarter's SUBMISSION table, with its rows from the others,
-    walking every table once in accession order (or why it could not be read)."""
-    plans = {name: Plan(columns) for name, columns in quarter.tables.items()}
-    cursors = {name: rows_by_accession(quarter, name) for name in quarter.tables if name != "SUBMISSION"}
+    """Every filing of the quarter, in accession order (or why it could not be read)."""
+    with contextlib.closing(connect(quarter.folder, quarter.tables)) as conn:
+        yield from walk(conn, quarter.tables, quarter.source_path)
+
+
+def chunk_filings(chunk: Chunk) -> Iterator[Filing | ReadError]:
+    """The filings of a range of a staged quarter's accessions, read through a connection of their own."""
+    with contextlib.closing(connect(chunk.folder, chunk.tables)) as conn:
+        yield from walk(conn, chunk.tables, chunk.source_path, (chunk.first, chunk.last))
+
+
+def walk(conn: sqlite3.Connection, tables: dict[str, list[str]], source_path: str,
+         between: tuple[str, str] | None = None) -> Iterator[Filing | ReadError]:
+    """One Filing per accession of the SUBMISSION table (from the first ``between`` to the last,
+    when given), with its rows from the others, walking every table once in accession order."""
+    plans = {name: Plan(columns) for name, columns in tables.items()}
+    cursors = {name: rows_by_accession(conn, name, between) for name in tables if name != "SUBMISSION"}
     pending = {name: next(cursor, None) for name, cursor in cursors.items()}
-    for accession, submissions in rows_by_accession(quarter, "SUBMISSION"):
+    for accession, submissions in rows_by_accession(conn, "SUBMISSION", between):
         parts = {"SUBMISSION": submissions[-1:]}  # listed twice: the later row
         for name, cursor in cursors.items():
             while pending[name] is not None and pending[name][0] < accession:  # rows of no filing
@@ -263,14 +313,16 @@ def filings(quarter: Quarter) -> Iterator[Filing | ReadError]:
                 parts[name] = pending[name][1]
                 pending[name] = next(cursor, None)
         try:
-            yield to_filing(accession, parts, plans, quarter.source_path)
+            yield to_filing(accession, parts, plans, source_path)
         except Exception as error:  # a reader bug must cost one filing, not the quarter
             yield ReadError(f"{accession}: reader failed: {type(error).__name__}: {error}")
 
 
-def rows_by_accession(quarter: Quarter, name: str) -> Iterator[tuple[str, list[tuple]]]:
+def rows_by_accession(conn: sqlite3.Connection, name: str, between: tuple[str, str] | None
+                      ) -> Iterator[tuple[str, list[tuple]]]:
     """(accession, its rows as tuples of cells), in accession order, each in file order."""
-    query = quarter.conn.execute(f"SELECT * FROM [{name}] ORDER BY accession, seq")
+    where = "WHERE accession BETWEEN ? AND ?" if between else ""
+    query = conn.execute(f"SELECT * FROM [{name}].rows {where} ORDER BY accession, seq", between or ())
     for accession, rows in itertools.groupby(query, key=lambda row: row[0]):
         yield accession, [row[2:] for row in rows]
 
