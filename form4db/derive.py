@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Collection
 from datetime import date, timedelta
 from functools import lru_cache
-from itertools import chain, groupby
+from itertools import groupby
 from operator import itemgetter
 from statistics import median
 
@@ -26,14 +26,14 @@ def derive(conn: sqlite3.Connection, accessions: Collection[str] | None = None) 
     """Recompute the derived columns and tables, in one transaction: all of them, or, given the
     accessions a build just added (none replaced), what those filings can change."""
     with conn:
+        conn.create_function("is_common_stock", 1, is_common_stock, deterministic=True)
         scope = Scope(conn, accessions)
         fill_calendar(conn)
         derive_filings(conn, scope)
-        derive_rows(conn, scope)
         derive_amendments(conn, scope)
         scope.widen(conn)
-        derive_quality_flags(conn, scope)
         derive_insider_classes(conn, scope)
+        derive_rows(conn, scope)
         derive_monthly_activity(conn, scope)
         derive_cluster_windows(conn, scope)
         derive_exercise_sales(conn, scope)
@@ -51,14 +51,15 @@ class Scope:
     filings are recomputed where those filings can move them: amendments that may now link
     elsewhere; then (widen) every filing whose rows an amendment re-marked joins the added ones
     (temp.affected), and the issuer-months, owner-issuer pairs and purchase days of their rows
-    bound the flags, insider classes, monthly totals and cluster windows recomputed.
+    bound the flags, insider classes, monthly totals and cluster windows recomputed. When widen
+    makes those whole, the rows' own facts are still the added filings' alone.
     """
 
     TABLES = ("scope_filings", "affected", "scope_months", "scope_pairs", "scope_days",
               *(f"scope_{table}" for table in TRANSACTION_TABLES))
 
     def __init__(self, conn: sqlite3.Connection, accessions: Collection[str] | None):
-        self.everything = accessions is None
+        self.everything = self.all_added = accessions is None
         self.drop(conn)
         if not self.everything:
             conn.execute("CREATE TEMP TABLE scope_filings (accession_number TEXT PRIMARY KEY)")
@@ -69,6 +70,11 @@ class Scope:
     def filings(self, column: str, which: str = "scope_filings") -> str:
         """A SQL condition: the accession in ``column`` is among the filings recomputed."""
         return "1" if self.everything else f"{column} IN (SELECT accession_number FROM temp.{which})"
+
+    def added(self, column: str) -> str:
+        """A SQL condition: the accession in ``column`` is among the filings added, even once the
+        rest of the pass is whole."""
+        return "1" if self.all_added else f"{column} IN (SELECT accession_number FROM temp.scope_filings)"
 
     def months(self, issuer: str, day: str) -> str:
         """A SQL condition: the issuer and the month of the day are among those recomputed."""
@@ -96,23 +102,23 @@ class Scope:
         conn.execute(f"CREATE TEMP TABLE scope_months AS SELECT DISTINCT issuer_cik, substr(transaction_date, 1, 7) "
                      f"AS month FROM ({rows})")
         if conn.execute("SELECT count(DISTINCT month) FROM temp.scope_months").fetchone()[0] > MAX_MONTHS:
-            self.drop(conn)
             self.everything = True
             return
         conn.execute("CREATE TEMP TABLE scope_days (issuer_cik INTEGER PRIMARY KEY, first_day TEXT, last_day TEXT)")
         conn.execute(f"INSERT INTO temp.scope_days SELECT issuer_cik, min(transaction_date), max(transaction_date) "
                      f"FROM ({rows}) GROUP BY issuer_cik")
         # Insider classes come from open-market trades only; a year's trades classify the three after.
+        # (The rows are derived later: the open-market test, not the column.)
         conn.execute("""CREATE TEMP TABLE scope_pairs (owner_cik INTEGER, issuer_cik INTEGER, first_year INTEGER,
             last_year INTEGER, PRIMARY KEY (owner_cik, issuer_cik))""")
-        conn.execute("""INSERT INTO temp.scope_pairs SELECT o.owner_cik, f.issuer_cik,
+        conn.execute(f"""INSERT INTO temp.scope_pairs SELECT o.owner_cik, f.issuer_cik,
                 min(CAST(substr(t.transaction_date, 1, 4) AS INTEGER)) AS first_year,
                 max(CAST(substr(t.transaction_date, 1, 4) AS INTEGER)) + 3 AS last_year
             FROM temp.affected a CROSS JOIN filings f ON f.accession_number = a.accession_number
             CROSS JOIN filing_owners o ON o.accession_number = a.accession_number
             CROSS JOIN nonderiv_transactions t ON t.accession_number = a.accession_number
             WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL
-              AND t.is_open_market = 1 AND t.transaction_date IS NOT NULL
+              AND {OPEN_MARKET} AND t.transaction_date IS NOT NULL
             GROUP BY o.owner_cik, f.issuer_cik""")
         for table in TRANSACTION_TABLES:  # the rows of each month touched, through the date index
             conn.execute(f"""CREATE TEMP TABLE scope_{table} AS
@@ -126,6 +132,12 @@ class Scope:
         """A SQL condition: the row t is among those whose flags and monthly totals are recomputed:
         the affected filings' rows and every row of an issuer-month they touch."""
         return "1" if self.everything else f"t.id IN (SELECT id FROM temp.scope_{table})"
+
+    def read(self, table: str) -> str:
+        """``table`` as t in a FROM clause: in a whole pass read in the order it is stored, not
+        through an index of a column the query filters on, as SQLite would (fetching a million
+        filings' rows in the order of their dates takes two to four times as long)."""
+        return f"{table} t NOT INDEXED" if self.everything else f"{table} t"
 
     def drop(self, conn: sqlite3.Connection) -> None:
         for table in self.TABLES:
@@ -270,24 +282,55 @@ def derive_filings(conn: sqlite3.Connection, scope: Scope) -> None:
 # ---- what a transaction row takes from itself, its filing and its footnotes ---------------
 
 def derive_rows(conn: sqlite3.Connection, scope: Scope) -> None:
-    """Value, holding before and its change, open-market flag, filing delay, Rule 10b5-1 and price
-    range of each row, in one pass over each table (a pass that rewrites rows costs far more than
-    computing their facts). What footnotes and remarks say is read first, into temporary tables."""
-    conn.create_function("is_common_stock", 1, is_common_stock, deterministic=True)
-    filing_says = filing_10b5_1(conn, scope)
+    """Every derived column of the transaction rows: value, holding before and its change,
+    open-market flag, filing delay, Rule 10b5-1 and price range of the added filings' rows, quality
+    flags of the rows in scope, and the insider class of the rows whose pair and year it may have
+    changed. What footnotes, remarks and the other rows say is read first, into temporary tables.
+    A whole pass writes each row once: rewriting rows costs far more than computing their facts."""
+    read_footnotes(conn, scope)
+    filing_10b5_1(conn, scope)
+    for temporary in ("footnote_10b5_1", "footnote_ranges", "filing_10b5_1"):
+        # Sized: taken for a million rows, a temporary table makes SQLite read every reference
+        # or row it is joined to first, for a Bloom filter.
+        conn.execute(f"ANALYZE temp.{temporary}")
     for table in TRANSACTION_TABLES:
-        note_10b5_1(conn, table, scope, filing_says)
-        note_price_ranges(conn, table, scope)
-        holding = HOLDING_FACTS if table == "nonderiv_transactions" else {}
-        facts = {**VALUE_FACTS, **holding, **DELAY_FACTS, **RULE_10B5_1_FACTS, **PRICE_RANGE_FACTS}
-        update_changed(conn, table, facts, f"""{table} t
+        note_10b5_1(conn, table)
+        note_price_ranges(conn, table)
+        find_possible_duplicates(conn, table, scope)
+        if table == "nonderiv_transactions":
+            find_suspect_prices(conn, scope)
+        update_in_groups(conn, table, row_facts(table, scope), f"""{table} t
             LEFT JOIN filings f ON f.accession_number = t.accession_number
             LEFT JOIN calendar filed ON filed.day = f.filing_date
             LEFT JOIN calendar traded ON traded.day = coalesce(t.deemed_execution_date, t.transaction_date)
             LEFT JOIN temp.said_10b5_1 s ON s.rid = t.rowid
-            LEFT JOIN temp.price_range p ON p.rid = t.rowid""", scope.filings("t.accession_number"))
-        conn.execute("DROP TABLE temp.said_10b5_1")
-        conn.execute("DROP TABLE temp.price_range")
+            LEFT JOIN temp.price_range p ON p.rid = t.rowid""")
+        for temporary in ("said_10b5_1", "price_range", "possible_duplicates", "suspect_prices"):
+            conn.execute(f"DROP TABLE IF EXISTS temp.{temporary}")
+    for temporary in ("footnote_10b5_1", "footnote_ranges", "filing_10b5_1"):
+        conn.execute(f"DROP TABLE temp.{temporary}")
+
+
+def row_facts(table: str, scope: Scope) -> list[tuple[dict[str, str], str]]:
+    """(columns of ``table`` as SQL, condition on the rows they are computed for), in groups."""
+    own = {**VALUE_FACTS, **DELAY_FACTS, **RULE_10B5_1_FACTS, **PRICE_RANGE_FACTS}
+    if table != "nonderiv_transactions":
+        return [(own, scope.added("t.accession_number")), (quality_flag_facts(table), scope.rows(table))]
+    return [({**own, **HOLDING_FACTS}, scope.added("t.accession_number")),
+            (quality_flag_facts(table), scope.rows(table)),
+            (INSIDER_CLASS_FACTS, insider_class_rows(scope))]
+
+
+def update_in_groups(conn: sqlite3.Connection, table: str, facts_and_rows: list[tuple[dict[str, str], str]],
+                     source: str) -> None:
+    """update_changed for each group of columns on the rows its condition selects: the groups on
+    the same rows in one update (a whole pass rewrites each row once). No group reads a column
+    another writes."""
+    facts_by_rows = {}
+    for facts, rows in facts_and_rows:
+        facts_by_rows.setdefault(rows, {}).update(facts)
+    for rows, facts in facts_by_rows.items():
+        update_changed(conn, table, facts, source, rows)
 
 
 # ---- values, holdings change, open-market flag -------------------------------------------
@@ -302,8 +345,9 @@ OWNED_BEFORE = """(CASE WHEN t.acquired_disposed = 'A' THEN t.shares_owned_after
     WHEN t.acquired_disposed = 'D' THEN t.shares_owned_after + t.shares END)"""
 
 # Columns of a row t, as SQL.
-VALUE_FACTS = {"value_usd": "CASE WHEN t.shares IS NOT NULL AND t.price_per_share IS NOT NULL "
-                            "THEN round(t.shares * t.price_per_share, 2) END"}
+VALUE = "(CASE WHEN t.shares IS NOT NULL AND t.price_per_share IS NOT NULL " \
+        "THEN round(t.shares * t.price_per_share, 2) END)"
+VALUE_FACTS = {"value_usd": VALUE}
 HOLDING_FACTS = {  # Table I only. A negative holding before is left empty (and flagged holding_inconsistent).
     "owned_before": f"CASE WHEN {OWNED_BEFORE} >= 0 THEN {OWNED_BEFORE} END",
     "owned_change_pct": f"""CASE WHEN {OWNED_BEFORE} > 0
@@ -311,6 +355,8 @@ HOLDING_FACTS = {  # Table I only. A negative holding before is left empty (and 
     "is_open_market": """CASE WHEN t.transaction_code IN ('P', 'S') THEN is_common_stock(t.security_title)
         WHEN t.transaction_code IS NOT NULL THEN 0 END""",
 }
+# is_open_market = 1, for the steps that need it before the rows have it.
+OPEN_MARKET = "(t.transaction_code IN ('P', 'S') AND is_common_stock(t.security_title) = 1)"
 
 
 @lru_cache(maxsize=4096)  # a few titles ("Common Stock") are on most rows
@@ -407,60 +453,64 @@ RULE_10B5_1_FACTS = {
 }
 
 
-def note_10b5_1(conn: sqlite3.Connection, table: str, scope: Scope, filing_says: dict[str, tuple]) -> None:
+def read_footnotes(conn: sqlite3.Connection, scope: Scope) -> None:
+    """Each footnote of the filings recomputed that may speak of Rule 10b5-1 or give a price range,
+    read once (the same text once): temp.footnote_10b5_1 (footnote, accession, footnote id, flag,
+    adoption date) for those that speak of the rule, temp.footnote_ranges (footnote, seq, low,
+    high) for every range they give, in order."""
+    conn.execute("DROP TABLE IF EXISTS temp.footnote_10b5_1")
+    conn.execute("DROP TABLE IF EXISTS temp.footnote_ranges")
+    conn.execute("CREATE TEMP TABLE footnote_10b5_1 (footnote, accession_number, footnote_id, is_10b5_1, adopted)")
+    conn.execute("CREATE TEMP TABLE footnote_ranges (footnote, seq, low, high)")
+    said, ranges = [], []
+    for footnote, accession, footnote_id, text, may_say_10b5_1, may_give_range in conn.execute(f"""
+            SELECT id, accession_number, footnote_id, text, text LIKE '%10%b%5%1%', text LIKE '%$%$%' FROM footnotes
+            WHERE (text LIKE '%10%b%5%1%' OR text LIKE '%$%$%') AND {scope.added("accession_number")}"""):
+        if may_say_10b5_1 and (found := read_10b5_1(text)):
+            said.append((footnote, accession, footnote_id, *found))
+        if may_give_range:
+            ranges.extend((footnote, seq, low, high) for seq, (low, high) in enumerate(price_ranges_of(text)))
+    conn.executemany("INSERT INTO temp.footnote_10b5_1 VALUES (?, ?, ?, ?, ?)", said)
+    conn.executemany("INSERT INTO temp.footnote_ranges VALUES (?, ?, ?, ?)", ranges)
+
+
+def filing_10b5_1(conn: sqlite3.Connection, scope: Scope) -> None:
+    """temp.filing_10b5_1: what each filing's remarks, or a footnote no row points at, say of
+    Rule 10b5-1: (accession, flag, evidence, footnote id, adoption date). Remarks come first,
+    then the first such footnote."""
+    conn.execute("DROP TABLE IF EXISTS temp.filing_10b5_1")
+    conn.execute("CREATE TEMP TABLE filing_10b5_1 (accession_number TEXT PRIMARY KEY, is_10b5_1, evidence, footnote, "
+                 "adopted)")
+    remarks = conn.execute(f"SELECT accession_number, remarks FROM filings WHERE remarks LIKE '%10%b%5%1%' "
+                           f"AND {scope.added('accession_number')}").fetchall()
+    for accession, text in remarks:
+        if said := read_10b5_1(text):
+            conn.execute("INSERT INTO temp.filing_10b5_1 VALUES (?, ?, ?, NULL, ?)",
+                         [accession, said[0], "remarks" if said[0] else "remarks_negative", said[1]])
+    conn.execute("""INSERT OR IGNORE INTO temp.filing_10b5_1
+        SELECT accession_number, is_10b5_1, CASE WHEN is_10b5_1 THEN 'filing_footnote' ELSE 'filing_footnote_negative' END,
+               footnote_id, adopted
+        FROM temp.footnote_10b5_1 n WHERE NOT EXISTS (SELECT 1 FROM footnote_refs r WHERE r.footnote = n.footnote)
+        ORDER BY footnote""")
+
+
+def note_10b5_1(conn: sqlite3.Connection, table: str) -> None:
     """temp.said_10b5_1: (rowid, flag, evidence, footnote id, adoption date) for the rows whose own
-    footnotes speak of Rule 10b5-1, then for the other rows of the filings whose text does."""
+    footnotes speak of Rule 10b5-1 (a statement that the trade was under a plan wins over one that
+    it was not, then the first footnote), then for the other rows of the filings whose text does.
+    (INSERT OR IGNORE keeps a row's first, in the order of the SELECT.)"""
     conn.execute("DROP TABLE IF EXISTS temp.said_10b5_1")
     conn.execute("CREATE TEMP TABLE said_10b5_1 (rid INTEGER PRIMARY KEY, is_10b5_1, evidence, footnote, adopted)")
-    rows_of_filings = conn.execute(
-        f"SELECT rowid, accession_number FROM {table} WHERE accession_number IN ({IN_JSON})",
-        [json.dumps(list(filing_says))])
-    conn.executemany("INSERT OR IGNORE INTO temp.said_10b5_1 VALUES (?, ?, ?, ?, ?)", chain(
-        row_10b5_1(conn, table, scope), ((rid, *filing_says[accession]) for rid, accession in rows_of_filings)))
-
-
-def row_10b5_1(conn: sqlite3.Connection, table: str, scope: Scope):
-    """(rowid, flag, evidence, footnote id, adoption date) for each row whose own footnotes speak
-    of Rule 10b5-1; a statement that the trade was under a plan wins over one that it was not."""
-    refs = conn.execute(f"""
-        SELECT t.rowid, n.footnote_id, n.text FROM {footnotes_then_refs(scope)}
+    conn.execute(f"""INSERT OR IGNORE INTO temp.said_10b5_1
+        SELECT t.rowid, n.is_10b5_1, CASE WHEN n.is_10b5_1 THEN 'footnote' ELSE 'footnote_negative' END,
+               n.footnote_id, n.adopted
+        FROM temp.footnote_10b5_1 n CROSS JOIN footnote_refs r ON r.footnote = n.footnote
         CROSS JOIN {table} t ON t.id = r.row_id
-        WHERE r.table_name = ? AND n.text LIKE '%10%b%5%1%' AND {scope.filings("r.accession_number")}
-        ORDER BY t.rowid, n.footnote_id""", [table])
-    for rid, refs_of_row in groupby(refs, key=itemgetter(0)):
-        said = [(*found, footnote_id) for _, footnote_id, text in refs_of_row if (found := read_10b5_1(text))]
-        if said:
-            flag, adopted, footnote_id = max(said, key=itemgetter(0))  # the first positive, if any
-            yield rid, flag, "footnote" if flag else "footnote_negative", footnote_id, adopted
-
-
-def footnotes_then_refs(scope: Scope) -> str:
-    """Footnotes n joined to their references r: in a whole pass from the footnotes (the few that
-    say what is sought, then their references through the footnote index), else from the added
-    filings' references."""
-    return "footnotes n CROSS JOIN footnote_refs r ON r.footnote = n.id" if scope.everything else \
-        "footnote_refs r JOIN footnotes n ON n.id = r.footnote"
-
-
-def filing_10b5_1(conn: sqlite3.Connection, scope: Scope) -> dict[str, tuple]:
-    """What each filing's remarks, or a footnote no row points at, say of Rule 10b5-1:
-    accession -> (flag, evidence, footnote id, adoption date). Remarks come first."""
-    says = {}
-    for accession, remarks in conn.execute(
-            f"SELECT accession_number, remarks FROM filings WHERE remarks LIKE '%10%b%5%1%' "
-            f"AND {scope.filings('accession_number')}"):
-        said = read_10b5_1(remarks)
-        if said:
-            says[accession] = (said[0], "remarks" if said[0] else "remarks_negative", None, said[1])
-    for accession, footnote_id, text in conn.execute(f"""
-            SELECT n.accession_number, n.footnote_id, n.text FROM footnotes n
-            WHERE n.text LIKE '%10%b%5%1%' AND {scope.filings("n.accession_number")} AND NOT EXISTS (SELECT 1 FROM footnote_refs r WHERE r.footnote = n.id)
-            ORDER BY n.id"""):
-        said = read_10b5_1(text)
-        if said and accession not in says:
-            says[accession] = (said[0], "filing_footnote" if said[0] else "filing_footnote_negative",
-                               footnote_id, said[1])
-    return says
+        WHERE r.table_name = ?
+        ORDER BY t.rowid, n.is_10b5_1 DESC, n.footnote_id""", [table])
+    conn.execute(f"""INSERT OR IGNORE INTO temp.said_10b5_1
+        SELECT t.rowid, s.is_10b5_1, s.evidence, s.footnote, s.adopted
+        FROM temp.filing_10b5_1 s CROSS JOIN {table} t ON t.accession_number = s.accession_number""")
 
 
 # ---- weighted-average price ranges -------------------------------------------------------
@@ -488,20 +538,17 @@ def price_ranges_of(text: str) -> tuple[tuple[float, float], ...]:
     return tuple(price_ranges(text))
 
 
-def note_price_ranges(conn: sqlite3.Connection, table: str, scope: Scope) -> None:
+def note_price_ranges(conn: sqlite3.Connection, table: str) -> None:
     """temp.price_range: (rowid, low, high) of the first range in a row's footnotes that holds its
     price, for the rows with one: the low and high of a weighted-average price."""
     conn.execute("DROP TABLE IF EXISTS temp.price_range")
     conn.execute("CREATE TEMP TABLE price_range (rid INTEGER PRIMARY KEY, low, high)")
-    found = conn.execute(f"""
-        SELECT t.rowid, t.price_per_share, n.text FROM {footnotes_then_refs(scope)}
+    conn.execute(f"""INSERT OR IGNORE INTO temp.price_range
+        SELECT t.rowid, n.low, n.high FROM temp.footnote_ranges n
+        CROSS JOIN footnote_refs r ON r.footnote = n.footnote
         CROSS JOIN {table} t ON t.id = r.row_id
-        WHERE r.table_name = ? AND n.text LIKE '%$%$%' AND t.price_per_share IS NOT NULL
-          AND {scope.filings("n.accession_number")}
-        ORDER BY t.rowid, r.id""", [table])
-    conn.executemany("INSERT OR IGNORE INTO temp.price_range VALUES (?, ?, ?)", (
-        (rid, low, high) for rid, price, text in found
-        for low, high in price_ranges_of(text) if low <= price <= high))
+        WHERE r.table_name = ? AND t.price_per_share BETWEEN n.low AND n.high
+        ORDER BY t.rowid, r.id, n.seq""", [table])
 
 
 # ---- amendments --------------------------------------------------------------------------
@@ -662,50 +709,44 @@ FLAG_CONDITIONS = {
     "date_after_filing": "t.transaction_date > f.filing_date",
     "date_before_1990": "t.transaction_date < '1990-01-01'",
     "date_far_from_period": "abs(julianday(t.transaction_date) - julianday(f.period_of_report)) > 365",
-    "price_suspect": f"t.value_usd > {SUSPECT_VALUE_USD}",
+    # (Rounding is slow: only a product near the limit is rounded.)
+    "price_suspect": f"t.shares * t.price_per_share > {SUSPECT_VALUE_USD - 1} AND {VALUE} > {SUSPECT_VALUE_USD}",
     "direction_mismatch": "(t.transaction_code = 'P' AND t.acquired_disposed = 'D')"
                           " OR (t.transaction_code = 'S' AND t.acquired_disposed = 'A')",
     "possible_duplicate": "t.rowid IN temp.possible_duplicates",
 }
 
 
-def derive_quality_flags(conn: sqlite3.Connection, scope: Scope) -> None:
-    """A compact, comma-separated list of what looks wrong on each transaction row (NULL if nothing)."""
-    for table in TRANSACTION_TABLES:
-        rows = scope.rows(table)
-        conditions = {flag: f"f.accession_number IS NOT NULL AND ({condition})"
-                      for flag, condition in FLAG_CONDITIONS.items()}
-        find_possible_duplicates(conn, table, scope)
-        if table == "nonderiv_transactions":
-            find_suspect_prices(conn, rows)
-            conditions["price_suspect"] = f"({conditions['price_suspect']}) OR t.rowid IN temp.suspect_prices"
-            # From the shares, not owned_before: that is empty when negative.
-            conditions["holding_inconsistent"] = f"{OWNED_BEFORE} < 0"
-        # The flags in the order of their names, comma-separated (from ",a,b": "a,b"), or NULL.
-        flags = " || ".join(f"CASE WHEN {conditions[flag]} THEN ',{flag}' ELSE '' END" for flag in sorted(conditions))
-        update_changed(conn, table, {"quality_flags": f"nullif(substr({flags}, 2), '')"},
-                       f"{table} t LEFT JOIN filings f ON f.accession_number = t.accession_number", rows)
-        conn.execute("DROP TABLE temp.possible_duplicates")
-        conn.execute("DROP TABLE IF EXISTS temp.suspect_prices")
+def quality_flag_facts(table: str) -> dict[str, str]:
+    """quality_flags as SQL: a compact, comma-separated list of what looks wrong on a row of
+    ``table`` (NULL if nothing)."""
+    conditions = {flag: f"f.accession_number IS NOT NULL AND ({condition})"
+                  for flag, condition in FLAG_CONDITIONS.items()}
+    if table == "nonderiv_transactions":
+        conditions["price_suspect"] = f"({conditions['price_suspect']}) OR t.rowid IN temp.suspect_prices"
+        # From the shares, not owned_before: that is empty when negative.
+        conditions["holding_inconsistent"] = f"{OWNED_BEFORE} < 0"
+    # The flags in the order of their names, comma-separated (from ",a,b": "a,b"), or NULL.
+    flags = " || ".join(f"CASE WHEN {conditions[flag]} THEN ',{flag}' ELSE '' END" for flag in sorted(conditions))
+    return {"quality_flags": f"nullif(substr({flags}, 2), '')"}
 
 
 def find_possible_duplicates(conn: sqlite3.Connection, table: str, scope: Scope) -> None:
     """temp.possible_duplicates: the rowids of rows with the same issuer, date, code, shares, price
     and holding after as a row of another filing (a co-owner's own filing of the same trade, a
     refiled or amended form): the groups of rows alike from more than one filing, unpacked."""
-    # A whole pass reads the table in order (SQLite would rather go through the date index).
-    read = "NOT INDEXED" if scope.everything else ""
     conn.execute("DROP TABLE IF EXISTS temp.possible_duplicates")
-    conn.execute(f"""CREATE TEMP TABLE possible_duplicates AS SELECT rowids.value AS rid FROM (
+    conn.execute("CREATE TEMP TABLE possible_duplicates (rid INTEGER PRIMARY KEY)")  # keyed: no index to build for IN
+    conn.execute(f"""INSERT OR IGNORE INTO temp.possible_duplicates SELECT rowids.value FROM (
         SELECT json_group_array(t.rowid) AS alike
-        FROM {table} t {read} JOIN filings f ON f.accession_number = t.accession_number
+        FROM {scope.read(table)} JOIN filings f ON f.accession_number = t.accession_number
         WHERE t.shares IS NOT NULL AND t.transaction_date IS NOT NULL AND {scope.rows(table)}
         GROUP BY f.issuer_cik, t.transaction_date, t.transaction_code, t.shares, t.price_per_share,
                  t.shares_owned_after
         HAVING min(t.accession_number) != max(t.accession_number)) CROSS JOIN json_each(alike) rowids""")
 
 
-def find_suspect_prices(conn: sqlite3.Connection, rows: str) -> None:
+def find_suspect_prices(conn: sqlite3.Connection, scope: Scope) -> None:
     """temp.suspect_prices: the rowids of Table I purchases and sales whose price is 10x above or
     below the median price of the issuer's purchases and sales that month (at least four of them)
     — a total typed as a per-share price, or a price per ADS against ordinary shares. Exercises are
@@ -714,8 +755,8 @@ def find_suspect_prices(conn: sqlite3.Connection, rows: str) -> None:
     conn.execute("CREATE TEMP TABLE suspect_prices (rid INTEGER PRIMARY KEY)")
     priced = conn.execute(f"""
         SELECT f.issuer_cik, substr(t.transaction_date, 1, 7), t.rowid, t.price_per_share
-        FROM nonderiv_transactions t JOIN filings f ON f.accession_number = t.accession_number
-        WHERE t.price_per_share > 0 AND t.transaction_code IN ('P', 'S') AND {rows}
+        FROM {scope.read("nonderiv_transactions")} JOIN filings f ON f.accession_number = t.accession_number
+        WHERE t.price_per_share > 0 AND t.transaction_code IN ('P', 'S') AND {scope.rows("nonderiv_transactions")}
         ORDER BY 1, 2""")
     conn.executemany("INSERT INTO temp.suspect_prices VALUES (?)", ((rid,) for rid in suspect_prices(priced)))
 
@@ -750,41 +791,47 @@ def classify(months_by_year: dict[int, set[int]], year: int) -> tuple[str, str]:
 
 
 def derive_insider_classes(conn: sqlite3.Connection, scope: Scope) -> None:
-    """Classify each owner in each issuer and year from open-market trades (amendment-aware),
-    and put the class of a filing's first-listed owner on its open-market rows."""
+    """Classify each owner in each issuer and year from open-market trades (amendment-aware);
+    derive_rows puts the class on the rows."""
     if scope.everything:
         conn.execute("DELETE FROM insider_classes")
-        owners = "filing_owners o"
+        trades = f"""{scope.read("nonderiv_transactions")} JOIN filings f ON f.accession_number = t.accession_number
+            JOIN filing_owners o ON o.accession_number = t.accession_number"""
     else:
         conn.execute(f"DELETE FROM insider_classes WHERE {scope.pairs('owner_cik', 'issuer_cik')}")
         # From each pair's owner: an owner has few filings, an issuer may have many. (Without
         # INDEXED BY, SQLite builds an index of every filing owner for the purpose, every time.)
-        owners = ("temp.scope_pairs p CROSS JOIN filing_owners o INDEXED BY idx_filing_owners_owner_cik "
-                  "ON o.owner_cik = p.owner_cik")
+        trades = """temp.scope_pairs p CROSS JOIN filing_owners o INDEXED BY idx_filing_owners_owner_cik
+            ON o.owner_cik = p.owner_cik
+            JOIN filings f ON f.accession_number = o.accession_number
+            JOIN nonderiv_transactions t ON t.accession_number = o.accession_number"""
     traded = conn.execute(f"""
         SELECT DISTINCT o.owner_cik, f.issuer_cik, CAST(substr(t.transaction_date, 1, 4) AS INTEGER),
                CAST(substr(t.transaction_date, 6, 2) AS INTEGER)
-        FROM {owners}
-        JOIN filings f ON f.accession_number = o.accession_number
-        JOIN nonderiv_transactions_amended t ON t.accession_number = o.accession_number
-        WHERE t.is_open_market = 1 AND t.transaction_date IS NOT NULL
+        FROM {trades}
+        WHERE t.superseded_by IS NULL AND {OPEN_MARKET} AND t.transaction_date IS NOT NULL
           AND o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL AND {scope.pairs("o.owner_cik", "f.issuer_cik")}
         ORDER BY 1, 2, 3, 4""")
     conn.executemany("INSERT INTO insider_classes VALUES (?, ?, ?, ?, ?, ?)", classified(traded))
-    # The rows of the years a pair's new trades can reclassify, through the date index.
-    rows = "1" if scope.everything else """t.id IN (SELECT t.id FROM nonderiv_transactions t
+
+
+# The class of the row's year for its filing's first-listed owner in its issuer, on open-market rows.
+INSIDER_CLASS_FACTS = {"insider_class": f"""CASE WHEN {OPEN_MARKET} THEN (
+    SELECT c.class FROM insider_classes c
+    JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
+    WHERE c.owner_cik = o.owner_cik AND c.issuer_cik = f.issuer_cik
+      AND c.year = CAST(substr(t.transaction_date, 1, 4) AS INTEGER)) END"""}
+
+
+def insider_class_rows(scope: Scope) -> str:
+    """A SQL condition: the row t is in a year its pair's new trades can reclassify (found through
+    the date index)."""
+    return "1" if scope.everything else """t.id IN (SELECT t.id FROM nonderiv_transactions t
         CROSS JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
         CROSS JOIN filings f ON f.accession_number = t.accession_number
         CROSS JOIN temp.scope_pairs p ON p.owner_cik = o.owner_cik AND p.issuer_cik = f.issuer_cik
         WHERE t.transaction_date >= (SELECT min(first_year) FROM temp.scope_pairs) || '-01-01'
           AND CAST(substr(t.transaction_date, 1, 4) AS INTEGER) BETWEEN p.first_year AND p.last_year)"""
-    update_changed(conn, "nonderiv_transactions", {"insider_class": """(
-        SELECT c.class FROM insider_classes c
-        JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
-        JOIN filings f ON f.accession_number = t.accession_number
-        WHERE c.owner_cik = o.owner_cik AND c.issuer_cik = f.issuer_cik
-          AND c.year = CAST(substr(t.transaction_date, 1, 4) AS INTEGER))"""},
-        "nonderiv_transactions t", f"(t.is_open_market = 1 OR t.insider_class IS NOT NULL) AND {rows}")
 
 
 def classified(traded):
@@ -801,12 +848,13 @@ def classified(traded):
 
 def derive_monthly_activity(conn: sqlite3.Connection, scope: Scope) -> None:
     """Open-market buying and selling per issuer and month (amendment-aware, joint filings once),
-    so that the chart screens read a small table instead of every trade."""
+    so that the chart screens read a small table instead of every trade. A month's trades are
+    summed in date order, whole or incrementally (a floating-point sum depends on the order)."""
     conn.execute(f"DELETE FROM monthly_activity WHERE {scope.months('issuer_cik', 'month')}")
     conn.execute(f"""
         INSERT INTO monthly_activity
-        SELECT f.issuer_cik || '_' || strftime('%Y-%m', t.transaction_date),
-               f.issuer_cik,
+        SELECT t.issuer_cik || '_' || strftime('%Y-%m', t.transaction_date),
+               t.issuer_cik,
                strftime('%Y-%m-01', t.transaction_date) AS month,
                round(coalesce(sum(CASE WHEN t.transaction_code = 'P' THEN t.value_usd END), 0), 2),
                round(coalesce(sum(CASE WHEN t.transaction_code = 'S' THEN t.value_usd END), 0), 2),
@@ -820,11 +868,14 @@ def derive_monthly_activity(conn: sqlite3.Connection, scope: Scope) -> None:
                sum(t.transaction_code = 'S' AND t.is_10b5_1 = 1),
                sum(t.transaction_code = 'S' AND t.is_10b5_1 = 0),
                sum(t.transaction_code = 'S' AND t.is_10b5_1 IS NULL)
-        FROM nonderiv_transactions_amended t JOIN filings f ON f.accession_number = t.accession_number
-        WHERE t.is_open_market = 1 AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL
-          AND {scope.rows("nonderiv_transactions")}
-        GROUP BY f.issuer_cik, month
-        ORDER BY f.issuer_cik, month""")
+        FROM (SELECT f.issuer_cik, t.transaction_date, t.transaction_code, t.value_usd, t.accession_number,
+                     t.is_10b5_1
+              FROM {scope.read("nonderiv_transactions")} JOIN filings f ON f.accession_number = t.accession_number
+              WHERE t.superseded_by IS NULL AND t.is_open_market = 1 AND t.transaction_date IS NOT NULL
+                AND f.issuer_cik IS NOT NULL AND {scope.rows("nonderiv_transactions")}
+              ORDER BY f.issuer_cik, t.transaction_date, t.rowid) t
+        GROUP BY t.issuer_cik, month
+        ORDER BY t.issuer_cik, month""")
 
 
 # ---- cluster buys and exercises with sales, precomputed for their screens ----------------
@@ -842,13 +893,14 @@ def derive_cluster_windows(conn: sqlite3.Connection, scope: Scope) -> None:
     widest = max(CLUSTER_WINDOWS)
     if scope.everything:
         conn.execute("DELETE FROM cluster_windows")
-        purchases, kept = """filings f JOIN nonderiv_transactions_amended t ON t.accession_number = f.accession_number""", "1"
+        purchases = f"{scope.read('nonderiv_transactions')} JOIN filings f ON f.accession_number = t.accession_number"
+        kept = "1"
     else:
         conn.execute(f"""DELETE FROM cluster_windows WHERE id IN (SELECT c.id FROM temp.scope_days d
             CROSS JOIN cluster_windows c ON c.issuer_cik = d.issuer_cik
             WHERE c.last_buy BETWEEN d.first_day AND date(d.last_day, '+{widest} days'))""")
         # Through the date index: the days from 90 before the first touched to 90 after the last.
-        purchases = """nonderiv_transactions_amended t CROSS JOIN filings f ON f.accession_number = t.accession_number
+        purchases = """nonderiv_transactions t CROSS JOIN filings f ON f.accession_number = t.accession_number
             CROSS JOIN temp.scope_days d ON d.issuer_cik = f.issuer_cik"""
         kept = (f"t.transaction_date BETWEEN date(d.first_day, '-{widest} days') AND date(d.last_day, '+{widest} days') "
                 f"AND t.transaction_date BETWEEN (SELECT date(min(first_day), '-{widest} days') FROM temp.scope_days) "
@@ -857,9 +909,10 @@ def derive_cluster_windows(conn: sqlite3.Connection, scope: Scope) -> None:
         SELECT f.issuer_cik, t.transaction_date, o.owner_cik, o.owner_name, t.value_usd
         FROM {purchases}
         JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
-        WHERE t.is_open_market = 1 AND t.transaction_code = 'P' AND t.acquired_disposed = 'A'
-          AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL AND o.owner_cik IS NOT NULL AND {kept}
-        ORDER BY f.issuer_cik, t.transaction_date""")
+        WHERE t.superseded_by IS NULL AND t.is_open_market = 1 AND t.transaction_code = 'P'
+          AND t.acquired_disposed = 'A' AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL
+          AND o.owner_cik IS NOT NULL AND {kept}
+        ORDER BY f.issuer_cik, t.transaction_date, t.rowid""")
     first_days = {} if scope.everything else dict(conn.execute("SELECT issuer_cik, first_day FROM temp.scope_days"))
     conn.executemany("INSERT INTO cluster_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (row for issuer, issuer_buys in groupby(buys, key=itemgetter(0))
@@ -868,20 +921,34 @@ def derive_cluster_windows(conn: sqlite3.Connection, scope: Scope) -> None:
 
 
 def windows_of(issuer: int, buys: list[tuple]):
-    """cluster_windows rows for one issuer's purchases (sorted by day)."""
+    """cluster_windows rows for one issuer's purchases (sorted by day, then as stored): for each
+    window length, each purchase joins the window once and leaves it once; an insider's name is
+    the one on their latest purchase in the window."""
+    values = [0 if value is None else value for *_, value in buys]  # 0 adds nothing to a sum
     for window in CLUSTER_WINDOWS:
-        start = 0
-        for end, (_, day, *_rest) in enumerate(buys):
+        start, purchases_of, name_of, valued = 0, {}, {}, 0
+        for end, (_, day, owner, name, value) in enumerate(buys):
+            purchases_of[owner] = purchases_of.get(owner, 0) + 1
+            name_of[owner] = name
+            valued += value is not None
             if end + 1 < len(buys) and buys[end + 1][1] == day:
                 continue  # the window ends after the day's last purchase
-            earliest = (date.fromisoformat(day) - timedelta(days=window)).isoformat()
+            earliest = days_before(day, window)
             while buys[start][1] < earliest:
+                _, _, gone, _, gone_value = buys[start]
+                purchases_of[gone] -= 1
+                if not purchases_of[gone]:
+                    del purchases_of[gone], name_of[gone]
+                valued -= gone_value is not None
                 start += 1
-            inside = buys[start:end + 1]
-            names = {owner: name for _, _, owner, name, _ in inside}
-            values = [value for *_, value in inside if value is not None]
-            yield (f"{issuer}_{window}_{day}", issuer, window, inside[0][1], day, len(names),
-                   "; ".join(sorted(names.values())), len(inside), round(sum(values), 2) if values else None)
+            yield (f"{issuer}_{window}_{day}", issuer, window, buys[start][1], day, len(name_of),
+                   "; ".join(sorted(name_of.values())), end + 1 - start,
+                   round(sum(values[start:end + 1]), 2) if valued else None)
+
+
+@lru_cache(maxsize=65536)  # the same days recur across issuers
+def days_before(day: str, days: int) -> str:
+    return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
 
 
 def derive_exercise_sales(conn: sqlite3.Connection, scope: Scope) -> None:
