@@ -318,7 +318,7 @@ def row_facts(table: str, scope: Scope) -> list[tuple[dict[str, str], str]]:
         return [(own, scope.added("t.accession_number")), (quality_flag_facts(table), scope.rows(table))]
     return [({**own, **HOLDING_FACTS}, scope.added("t.accession_number")),
             (quality_flag_facts(table), scope.rows(table)),
-            (INSIDER_CLASS_FACTS, insider_class_rows(scope))]
+            (insider_class_facts(scope), insider_class_rows(scope))]
 
 
 def update_in_groups(conn: sqlite3.Connection, table: str, facts_and_rows: list[tuple[dict[str, str], str]],
@@ -357,6 +357,15 @@ HOLDING_FACTS = {  # Table I only. A negative holding before is left empty (and 
 }
 # is_open_market = 1, for the steps that need it before the rows have it.
 OPEN_MARKET = "(t.transaction_code IN ('P', 'S') AND is_common_stock(t.security_title) = 1)"
+
+
+def open_market_before_rows(scope: Scope) -> str:
+    """is_open_market = 1 of a row t before derive_rows: computed on the added filings' rows,
+    which do not have it yet, read on the others (a function call per trade costs a busy
+    insider's every filing)."""
+    if scope.all_added:
+        return OPEN_MARKET
+    return f"(CASE WHEN {scope.added('t.accession_number')} THEN {OPEN_MARKET} ELSE t.is_open_market = 1 END)"
 
 
 @lru_cache(maxsize=4096)  # a few titles ("Common Stock") are on most rows
@@ -809,18 +818,20 @@ def derive_insider_classes(conn: sqlite3.Connection, scope: Scope) -> None:
         SELECT DISTINCT o.owner_cik, f.issuer_cik, CAST(substr(t.transaction_date, 1, 4) AS INTEGER),
                CAST(substr(t.transaction_date, 6, 2) AS INTEGER)
         FROM {trades}
-        WHERE t.superseded_by IS NULL AND {OPEN_MARKET} AND t.transaction_date IS NOT NULL
+        WHERE t.superseded_by IS NULL AND {open_market_before_rows(scope)} AND t.transaction_date IS NOT NULL
           AND o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL AND {scope.pairs("o.owner_cik", "f.issuer_cik")}
         ORDER BY 1, 2, 3, 4""")
     conn.executemany("INSERT INTO insider_classes VALUES (?, ?, ?, ?, ?, ?)", classified(traded))
 
 
-# The class of the row's year for its filing's first-listed owner in its issuer, on open-market rows.
-INSIDER_CLASS_FACTS = {"insider_class": f"""CASE WHEN {OPEN_MARKET} THEN (
-    SELECT c.class FROM insider_classes c
-    JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
-    WHERE c.owner_cik = o.owner_cik AND c.issuer_cik = f.issuer_cik
-      AND c.year = CAST(substr(t.transaction_date, 1, 4) AS INTEGER)) END"""}
+def insider_class_facts(scope: Scope) -> dict[str, str]:
+    """insider_class as SQL: the class of the row's year for its filing's first-listed owner in
+    its issuer, on open-market rows."""
+    return {"insider_class": f"""CASE WHEN {open_market_before_rows(scope)} THEN (
+        SELECT c.class FROM insider_classes c
+        JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
+        WHERE c.owner_cik = o.owner_cik AND c.issuer_cik = f.issuer_cik
+          AND c.year = CAST(substr(t.transaction_date, 1, 4) AS INTEGER)) END"""}
 
 
 def insider_class_rows(scope: Scope) -> str:
