@@ -183,6 +183,7 @@ def load_batches(batches: Iterable[Batch], db_path: str, on_error, on_progress) 
         derive_started = time.perf_counter()
         derive(loader.conn, None if loader.is_new else report.loaded)
         report.derive_seconds = time.perf_counter() - derive_started
+        loader.index_derived_columns()
     except BaseException:
         loader.abandon()
         raise

@@ -242,6 +242,7 @@ DERIVED_COLUMNS = {
     ],
     "deriv_transactions": TRANSACTION_DERIVED,
 }
+DERIVED_COLUMN_NAMES = {table: {name for name, _ in columns} for table, columns in DERIVED_COLUMNS.items()}
 
 DERIVED_TABLES = """
 CREATE TABLE IF NOT EXISTS calendar (
@@ -353,13 +354,14 @@ INDEXES = {
 }
 
 # Partial indexes for the few rows a screen looks for (late filings), which plain indexes on
-# a mostly-NULL column would not make the planner use.
-PARTIAL_INDEXES = """
-CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_late
-    ON nonderiv_transactions (filing_delay_bd) WHERE is_late = 1;
-CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_marked_late
-    ON nonderiv_transactions (transaction_date) WHERE transaction_timeliness = 'L';
-"""
+# a mostly-NULL column would not make the planner use: (table, columns read, statement).
+PARTIAL_INDEXES = [
+    ("nonderiv_transactions", ["filing_delay_bd", "is_late"], """CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_late
+    ON nonderiv_transactions (filing_delay_bd) WHERE is_late = 1"""),
+    ("nonderiv_transactions", ["transaction_date", "transaction_timeliness"],
+     """CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_marked_late
+    ON nonderiv_transactions (transaction_date) WHERE transaction_timeliness = 'L'"""),
+]
 
 FULL_TEXT = {"footnotes": ["text"], "filings": ["remarks"], "filing_texts": ["text"]}
 
@@ -397,9 +399,11 @@ BACKFILL = {
 }
 
 
-def ensure_schema(db: sqlite_utils.Database) -> None:
+def ensure_schema(db: sqlite_utils.Database, derived_indexes: bool = True) -> None:
     """Create whatever of the schema is missing; safe to run on an existing database, also one
-    built by an earlier version (a column added since is added to it, at the end)."""
+    built by an earlier version (a column added since is added to it, at the end). Without
+    ``derived_indexes``, the indexes that read a derived column are left out (see
+    Loader.build_indexes)."""
     db.conn.executescript(TABLES)
     for table, columns in base_columns().items():
         existing = set(table_columns(db, table))
@@ -416,8 +420,11 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db.conn.executescript(DERIVED_TABLES)
     for table, indexes in INDEXES.items():
         for columns in indexes:
-            db[table].create_index(columns, if_not_exists=True)
-    db.conn.executescript(PARTIAL_INDEXES)
+            if derived_indexes or not reads_derived(table, columns):
+                db[table].create_index(columns, if_not_exists=True)
+    for table, columns, statement in PARTIAL_INDEXES:
+        if derived_indexes or not reads_derived(table, columns):
+            db.conn.execute(statement)
     for table, columns in FULL_TEXT.items():
         if not db[table].detect_fts():
             # No triggers: the loader indexes each batch in one statement (see Loader.index_text).
@@ -425,6 +432,11 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db.conn.executemany(
         "INSERT OR REPLACE INTO transaction_codes VALUES (?, ?, ?, ?)", TRANSACTION_CODES
     )
+
+
+def reads_derived(table: str, columns: list[str]) -> bool:
+    """Whether any of a table's columns is a derived one."""
+    return not DERIVED_COLUMN_NAMES.get(table, set()).isdisjoint(columns)
 
 
 def base_columns() -> dict[str, list[tuple[str, str]]]:
