@@ -471,16 +471,18 @@ def read_footnotes(conn: sqlite3.Connection, scope: Scope) -> None:
     conn.execute("DROP TABLE IF EXISTS temp.footnote_ranges")
     conn.execute("CREATE TEMP TABLE footnote_10b5_1 (footnote, accession_number, footnote_id, is_10b5_1, adopted)")
     conn.execute("CREATE TEMP TABLE footnote_ranges (footnote, seq, low, high)")
-    said, ranges = [], []
-    for footnote, accession, footnote_id, text, may_say_10b5_1, may_give_range in conn.execute(f"""
-            SELECT id, accession_number, footnote_id, text, text LIKE '%10%b%5%1%', text LIKE '%$%$%' FROM footnotes
-            WHERE (text LIKE '%10%b%5%1%' OR text LIKE '%$%$%') AND {scope.added("accession_number")}"""):
-        if may_say_10b5_1 and (found := read_10b5_1(text)):
-            said.append((footnote, accession, footnote_id, *found))
-        if may_give_range:
-            ranges.extend((footnote, seq, low, high) for seq, (low, high) in enumerate(price_ranges_of(text)))
-    conn.executemany("INSERT INTO temp.footnote_10b5_1 VALUES (?, ?, ?, ?, ?)", said)
-    conn.executemany("INSERT INTO temp.footnote_ranges VALUES (?, ?, ?, ?)", ranges)
+    footnotes = conn.execute(f"""
+        SELECT id, accession_number, footnote_id, text, text LIKE '%10%b%5%1%', text LIKE '%$%$%' FROM footnotes
+        WHERE (text LIKE '%10%b%5%1%' OR text LIKE '%$%$%') AND {scope.added("accession_number")}""")
+    while chunk := footnotes.fetchmany(10_000):  # in chunks: memory stays flat as the database grows
+        said, ranges = [], []
+        for footnote, accession, footnote_id, text, may_say_10b5_1, may_give_range in chunk:
+            if may_say_10b5_1 and (found := read_10b5_1(text)):
+                said.append((footnote, accession, footnote_id, *found))
+            if may_give_range:
+                ranges.extend((footnote, seq, low, high) for seq, (low, high) in enumerate(price_ranges_of(text)))
+        conn.executemany("INSERT INTO temp.footnote_10b5_1 VALUES (?, ?, ?, ?, ?)", said)
+        conn.executemany("INSERT INTO temp.footnote_ranges VALUES (?, ?, ?, ?)", ranges)
 
 
 def filing_10b5_1(conn: sqlite3.Connection, scope: Scope) -> None:
