@@ -108,7 +108,6 @@ class Scope:
         conn.execute(f"INSERT INTO temp.scope_days SELECT issuer_cik, min(transaction_date), max(transaction_date) "
                      f"FROM ({rows}) GROUP BY issuer_cik")
         # Insider classes come from open-market trades only; a year's trades classify the three after.
-        # (The rows are derived later: the open-market test, not the column.)
         conn.execute("""CREATE TEMP TABLE scope_pairs (owner_cik INTEGER, issuer_cik INTEGER, first_year INTEGER,
             last_year INTEGER, PRIMARY KEY (owner_cik, issuer_cik))""")
         conn.execute(f"""INSERT INTO temp.scope_pairs SELECT o.owner_cik, f.issuer_cik,
@@ -118,7 +117,7 @@ class Scope:
             CROSS JOIN filing_owners o ON o.accession_number = a.accession_number
             CROSS JOIN nonderiv_transactions t ON t.accession_number = a.accession_number
             WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL
-              AND {OPEN_MARKET} AND t.transaction_date IS NOT NULL
+              AND {open_market_before_rows(self)} AND t.transaction_date IS NOT NULL
             GROUP BY o.owner_cik, f.issuer_cik""")
         for table in TRANSACTION_TABLES:  # the rows of each month touched, through the date index
             conn.execute(f"""CREATE TEMP TABLE scope_{table} AS

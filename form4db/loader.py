@@ -19,7 +19,7 @@ from typing import NamedTuple
 import sqlite_utils
 
 from .model import ROW_TABLES, SOURCE_FORMATS, Filing
-from .schema import FULL_TEXT, ROW_ID_CODES, base_columns, ensure_schema
+from .schema import FULL_TEXT, ROW_ID_CODES, base_columns, create_indexes, ensure_schema
 
 CHILD_TABLES = ("filing_owners", *ROW_TABLES, "footnotes", "footnote_refs", "signatures", "filing_entities",
                 "filing_texts")
@@ -367,7 +367,7 @@ class Loader:
             return  # an existing database kept them
         before = self.index_names()
         with self.conn:
-            ensure_schema(self.db)
+            create_indexes(self.db)
         for name in sorted(self.index_names() - before):
             self.conn.execute(f"ANALYZE [{name}]")
 

@@ -418,13 +418,7 @@ def ensure_schema(db: sqlite_utils.Database, derived_indexes: bool = True) -> No
             if column not in existing:
                 db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     db.conn.executescript(DERIVED_TABLES)
-    for table, indexes in INDEXES.items():
-        for columns in indexes:
-            if derived_indexes or not reads_derived(table, columns):
-                db[table].create_index(columns, if_not_exists=True)
-    for table, columns, statement in PARTIAL_INDEXES:
-        if derived_indexes or not reads_derived(table, columns):
-            db.conn.execute(statement)
+    create_indexes(db, derived_indexes)
     for table, columns in FULL_TEXT.items():
         if not db[table].detect_fts():
             # No triggers: the loader indexes each batch in one statement (see Loader.index_text).
@@ -432,6 +426,18 @@ def ensure_schema(db: sqlite_utils.Database, derived_indexes: bool = True) -> No
     db.conn.executemany(
         "INSERT OR REPLACE INTO transaction_codes VALUES (?, ?, ?, ?)", TRANSACTION_CODES
     )
+
+
+def create_indexes(db: sqlite_utils.Database, derived_indexes: bool = True) -> None:
+    """Create the schema's indexes that are missing; without ``derived_indexes``, all but those
+    that read a derived column."""
+    for table, indexes in INDEXES.items():
+        for columns in indexes:
+            if derived_indexes or not reads_derived(table, columns):
+                db[table].create_index(columns, if_not_exists=True)
+    for table, columns, statement in PARTIAL_INDEXES:
+        if derived_indexes or not reads_derived(table, columns):
+            db.conn.execute(statement)
 
 
 def reads_derived(table: str, columns: list[str]) -> bool:
