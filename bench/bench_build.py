@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 from generate import generate
 from results import record
+from sqlite_floor import sqlite_floor
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS_XML = REPO.parent / "shared" / "corpus" / "xml"
@@ -92,6 +93,9 @@ def main(sizes, generated_sizes, job_counts, runs, results):
                 baseline = lxml_baseline(folder)
                 print(f"lxml alone parses and walks {size / baseline:,.0f} filings/s in this run")
                 record(results, "build", f"lxml alone, {size:,} files", f"{size / baseline:,.0f} filings/s")
+                filings, floor = sqlite_floor(tmp / "built.db", tmp / "floor.db")
+                print(f"SQLite alone writes their rows, full text and indexes at {filings / floor:,.0f} filings/s")
+                record(results, "build", f"SQLite alone, {size:,} files", f"{filings / floor:,.0f} filings/s")
             shutil.rmtree(folder)
         for size in generated_sizes:
             folder = tmp / f"generated-{size}"
@@ -103,12 +107,11 @@ def main(sizes, generated_sizes, job_counts, runs, results):
 
 
 def build_runs(folder: Path, tmp: Path, jobs: int, runs: int) -> list[dict]:
-    """Build ``folder`` ``runs`` times, each into a fresh database that is then removed."""
+    """Build ``folder`` ``runs`` times, each into a fresh database; the last stays as tmp/built.db."""
     done = []
-    for run in range(runs):
-        db_path = tmp / f"bench-{run}.db"
-        done.append(run_once(folder, db_path, jobs))
-        db_path.unlink()
+    for _ in range(runs):
+        (tmp / "built.db").unlink(missing_ok=True)
+        done.append(run_once(folder, tmp / "built.db", jobs))
     return done
 
 
