@@ -355,7 +355,7 @@ HOLDING_FACTS = {  # Table I only. A negative holding before is left empty (and 
         WHEN t.transaction_code IS NOT NULL THEN 0 END""",
 }
 # is_open_market = 1, for the steps that need it before the rows have it.
-OPEN_MARKET = "(t.transaction_code IN ('P', 'S') AND is_common_stock(t.security_title) = 1)"
+OPEN_MARKET = f"(({HOLDING_FACTS['is_open_market']}) = 1)"
 
 
 def open_market_before_rows(scope: Scope) -> str:

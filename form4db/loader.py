@@ -357,7 +357,7 @@ class Loader:
         fills those columns on nearly every row, and moving each row's entries in these indexes
         costs more than the rest of the derive."""
         with self.conn:
-            ensure_schema(self.db, derived_indexes=not self.is_new)
+            create_indexes(self.db, derived_indexes=not self.is_new)
         self.conn.execute("PRAGMA analysis_limit = 1000")  # approximate statistics, in bounded time
         self.conn.execute("ANALYZE")
 

@@ -399,11 +399,9 @@ BACKFILL = {
 }
 
 
-def ensure_schema(db: sqlite_utils.Database, derived_indexes: bool = True) -> None:
+def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create whatever of the schema is missing; safe to run on an existing database, also one
-    built by an earlier version (a column added since is added to it, at the end). Without
-    ``derived_indexes``, the indexes that read a derived column are left out (see
-    Loader.build_indexes)."""
+    built by an earlier version (a column added since is added to it, at the end)."""
     db.conn.executescript(TABLES)
     for table, columns in base_columns().items():
         existing = set(table_columns(db, table))
@@ -418,7 +416,7 @@ def ensure_schema(db: sqlite_utils.Database, derived_indexes: bool = True) -> No
             if column not in existing:
                 db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     db.conn.executescript(DERIVED_TABLES)
-    create_indexes(db, derived_indexes)
+    create_indexes(db)
     for table, columns in FULL_TEXT.items():
         if not db[table].detect_fts():
             # No triggers: the loader indexes each batch in one statement (see Loader.index_text).
@@ -430,7 +428,7 @@ def ensure_schema(db: sqlite_utils.Database, derived_indexes: bool = True) -> No
 
 def create_indexes(db: sqlite_utils.Database, derived_indexes: bool = True) -> None:
     """Create the schema's indexes that are missing; without ``derived_indexes``, all but those
-    that read a derived column."""
+    that read a derived column (see Loader.build_indexes)."""
     for table, indexes in INDEXES.items():
         for columns in indexes:
             if derived_indexes or not reads_derived(table, columns):
