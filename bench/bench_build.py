@@ -86,13 +86,17 @@ def main(sizes, generated_sizes, job_counts, runs, results):
         for size in sizes:
             folder = tmp / f"xml-{size}"
             replicate(folder, size)
+            largest = size == sizes[-1]
+            before = lxml_baseline(folder) if largest else None
+            medians = {}
             for jobs in job_counts:
-                report(f"{size:,} files", size, jobs, build_runs(folder, tmp, jobs, runs if size == sizes[-1] else 1),
-                       results)
-            if size == sizes[-1]:
-                baseline = lxml_baseline(folder)
-                print(f"lxml alone parses and walks {size / baseline:,.0f} filings/s in this run")
-                record(results, "build", f"lxml alone, {size:,} files", f"{size / baseline:,.0f} filings/s")
+                medians[jobs] = report(f"{size:,} files", size, jobs,
+                                       build_runs(folder, tmp, jobs, runs if largest else 1), results)
+            if largest:
+                lxml_rate = size / statistics.mean([before, lxml_baseline(folder)])  # around the builds
+                print(f"lxml alone parses and walks {lxml_rate:,.0f} filings/s in this run")
+                record(results, "build", f"lxml alone, {size:,} files", f"{lxml_rate:,.0f} filings/s")
+                report_relative(size, medians, lxml_rate, results)
                 filings, floor = sqlite_floor(tmp / "built.db", tmp / "floor.db")
                 print(f"SQLite alone writes their rows, full text and indexes at {filings / floor:,.0f} filings/s")
                 record(results, "build", f"SQLite alone, {size:,} files", f"{filings / floor:,.0f} filings/s")
@@ -115,10 +119,13 @@ def build_runs(folder: Path, tmp: Path, jobs: int, runs: int) -> list[dict]:
     return done
 
 
-TARGETS = {0: ">= 2,000", 1: ">= 3,000", 2: ">= 5,000"}  # filings/s, end to end
+TARGETS = {0: 2_000, 1: 3_000, 2: 5_000}  # filings/s, end to end (issues 2 and 8)
+# The speed of lxml alone on the machine the targets were set on ("about 7,500/s here", issue 2).
+TARGETS_LXML_RATE = 7_500
 
 
-def report(what: str, size: int, jobs: int, runs: list[dict], results: str | None) -> None:
+def report(what: str, size: int, jobs: int, runs: list[dict], results: str | None) -> tuple[float, float]:
+    """Print and record a build's figures; return its median filings/s with and without derive."""
     first = runs[0]
     assert first["errors"] == 0 and first["filings"] == size
     seconds = statistics.median(r["seconds"] for r in runs)
@@ -130,10 +137,25 @@ def report(what: str, size: int, jobs: int, runs: list[dict], results: str | Non
         f"{peak:>5.0f} MiB  {first['db_bytes'] / size:>15,.0f}"
     )
     build = f"build {what}, --jobs {jobs}"
-    record(results, build, f"filings/s (median of {len(runs)})", f"{size / seconds:,.0f}", TARGETS.get(jobs, ""))
+    target = f">= {TARGETS[jobs]:,}" if jobs in TARGETS else ""
+    record(results, build, f"filings/s (median of {len(runs)})", f"{size / seconds:,.0f}", target)
     record(results, build, "filings/s without derive", f"{size / loading:,.0f}")
     record(results, build, "peak RSS", f"{peak:.0f} MiB", "flat in the input size")
     record(results, build, "database bytes per filing", f"{first['db_bytes'] / size:,.0f}")
+    return size / seconds, size / loading
+
+
+def report_relative(size: int, medians: dict[int, tuple[float, float]], lxml_rate: float, results: str | None) -> None:
+    """Each build's filings/s as a share of lxml alone's in the same run, beside the share each
+    target is of lxml alone where it was set: this shared machine's speed varies by half from one
+    minute to the next, and a share sets a figure beside the machine's speed in the same run."""
+    for jobs, (end_to_end, without_derive) in medians.items():
+        target = f">= {TARGETS[jobs] / TARGETS_LXML_RATE:.2f} ({TARGETS[jobs]:,} of {TARGETS_LXML_RATE:,})" \
+            if jobs in TARGETS else ""
+        print(f"--jobs {jobs}: {end_to_end / lxml_rate:.2f} of lxml alone's filings/s "
+              f"({without_derive / lxml_rate:.2f} without derive); target {target or 'none'}")
+        record(results, f"build {size:,} files, --jobs {jobs}", "share of lxml alone's filings/s (without derive)",
+               f"{end_to_end / lxml_rate:.2f} ({without_derive / lxml_rate:.2f})", target)
 
 
 if __name__ == "__main__":
