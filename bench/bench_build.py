@@ -22,7 +22,7 @@ from pathlib import Path
 import click
 from generate import generate
 from results import record
-from sqlite_floor import sqlite_floor
+from sqlite_floor import report_sqlite_floor
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS_XML = REPO.parent / "shared" / "corpus" / "xml"
@@ -100,9 +100,7 @@ def main(sizes, generated_sizes, job_counts, runs, results):
                 print(f"lxml alone parses and walks {lxml_rate:,.0f} filings/s in this run")
                 record(results, "build", f"lxml alone, {size:,} files", f"{lxml_rate:,.0f} filings/s")
                 report_relative(size, medians, lxml_rate, results)
-                filings, floor = sqlite_floor(tmp / "built.db", tmp / "floor.db")
-                print(f"SQLite alone writes their rows, full text and indexes at {filings / floor:,.0f} filings/s")
-                record(results, "build", f"SQLite alone, {size:,} files", f"{filings / floor:,.0f} filings/s")
+                report_sqlite_floor(tmp / "built.db", tmp / "floor.db", results, "build", f"{size:,} files")
             shutil.rmtree(folder)
         for size in generated_sizes:
             folder = tmp / f"generated-{size}"

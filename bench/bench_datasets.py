@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 from results import record
-from sqlite_floor import sqlite_floor
+from sqlite_floor import report_sqlite_floor
 
 REPO = Path(__file__).resolve().parent.parent
 SLICE = REPO.parent / "shared" / "corpus" / "insider-datasets" / "2024q3_form345_slice"
@@ -81,9 +81,7 @@ def main(sizes, job_counts, runs, results_path):
                 assert results[0]["filings"] == count
                 report(count, jobs, results, size == max(sizes), results_path)
             if size == max(sizes):
-                filings, floor = sqlite_floor(db_path, Path(tmp) / "floor.db")
-                print(f"SQLite alone writes their rows, full text and indexes at {filings / floor:,.0f} filings/s")
-                record(results_path, "import-datasets", f"SQLite alone, {count:,} filings", f"{filings / floor:,.0f} filings/s")
+                report_sqlite_floor(db_path, Path(tmp) / "floor.db", results_path, "import-datasets", f"{count:,} filings")
             shutil.rmtree(folder)
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import click
+from results import record
 
 from form4db.loader import LOADED_COLUMNS, Loader
 from form4db.schema import FULL_TEXT
@@ -39,6 +40,13 @@ def sqlite_floor(built: Path, scratch: Path) -> tuple[int, float]:
     seconds = time.perf_counter() - started
     loader.abandon()
     return filings, seconds
+
+
+def report_sqlite_floor(built: Path, scratch: Path, results: str | None, benchmark: str, what: str) -> None:
+    """Measure the yardstick on ``built``, print it, and record it under ``benchmark`` (bench/results.py)."""
+    filings, seconds = sqlite_floor(built, scratch)
+    print(f"SQLite alone writes their rows, full text and indexes at {filings / seconds:,.0f} filings/s")
+    record(results, benchmark, f"SQLite alone, {what}", f"{filings / seconds:,.0f} filings/s")
 
 
 @click.command()
