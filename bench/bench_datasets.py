@@ -73,14 +73,15 @@ def main(sizes, job_counts, runs, results_path):
             folder = Path(tmp) / f"{size}_form345"
             count = replicate(folder, size)
             db_path = Path(tmp) / "built.db"
+            largest = size == max(sizes)
             for jobs in job_counts:
                 results = []
-                for _ in range(runs if size == max(sizes) else 1):
+                for _ in range(runs if largest else 1):
                     db_path.unlink(missing_ok=True)
                     results.append(run_once(folder, db_path, jobs))
                 assert results[0]["filings"] == count
-                report(count, jobs, results, size == max(sizes), results_path)
-            if size == max(sizes):
+                report(count, jobs, results, largest, results_path)
+            if largest:
                 report_sqlite_floor(db_path, Path(tmp) / "floor.db", results_path, "import-datasets", f"{count:,} filings")
             shutil.rmtree(folder)
 
