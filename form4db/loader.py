@@ -191,7 +191,7 @@ def add_rows(filing: Filing, values: dict[str, list]) -> None:
         **filing.issuer,
         "accession_number": accession,
         "accession_source": filing.accession_source,
-        "owner_count": len(filing.owners),
+        "owner_count": len(filing.owners) or None,  # every filing has an owner: none read means unknown
         "source_format": filing.source_format,
         "parse_quality": filing.parse_quality,
         "sources": filing.source_format,

@@ -232,7 +232,8 @@ TRANSACTION_DERIVED = [
     ("superseded_by", "TEXT"),
 ]
 DERIVED_COLUMNS = {
-    "filings": [("is_amendment", "INTEGER"), ("issuer_ticker_clean", "TEXT"), ("quality_flags", "TEXT")],
+    "filings": [("is_amendment", "INTEGER"), ("issuer_ticker_clean", "TEXT"), ("quality_flags", "TEXT"),
+                ("copy_of", "TEXT REFERENCES filings(accession_number)")],
     "nonderiv_transactions": [
         ("is_open_market", "INTEGER"),
         ("owned_before", "NUMERIC"),
@@ -241,6 +242,8 @@ DERIVED_COLUMNS = {
         ("insider_class", "TEXT"),
     ],
     "deriv_transactions": TRANSACTION_DERIVED,
+    "filing_owners": [(role, "INTEGER") for role in
+                      ("is_ceo", "is_cfo", "is_coo", "is_president", "is_chair", "is_general_counsel")],
 }
 DERIVED_COLUMN_NAMES = {table: {name for name, _ in columns} for table, columns in DERIVED_COLUMNS.items()}
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from form4db.build import build
 from form4db.cli import cli
 from form4db.derive import (business_days, classify, clean_ticker, derive, federal_holidays,
-                            is_common_stock, price_ranges, read_10b5_1)
+                            is_common_equity, price_ranges, read_10b5_1)
 
 from .conftest import CORPUS, rows
 
@@ -45,11 +45,11 @@ def test_open_market_flag(corpus_db):
     flags = dict(corpus_db.execute("""select id, is_open_market from nonderiv_transactions where id in
         ('0001628280-24-030951_nt1', '0000950170-24-012830_nt1', '0000950170-24-012830_nt3')""").fetchall())
     assert flags == {"0001628280-24-030951_nt1": 1, "0000950170-24-012830_nt1": 0, "0000950170-24-012830_nt3": 1}
-    assert is_common_stock("Class A Common Stock, par value $0.0001") == 1
-    assert is_common_stock("American Depositary Shares") == 1
-    assert is_common_stock("Variable Rate Demand Preferred Shares") == 0
-    assert is_common_stock("Warrants to purchase Common Stock") == 0
-    assert is_common_stock("Restricted Stock Units") == 0
+    assert is_common_equity("Class A Common Stock, par value $0.0001") == 1
+    assert is_common_equity("American Depositary Shares") == 1
+    assert is_common_equity("Variable Rate Demand Preferred Shares") == 0
+    assert is_common_equity("Warrants to purchase Common Stock") == 0
+    assert is_common_equity("Restricted Stock Units") == 0
 
 
 def test_a_joint_filing_counts_once_in_dollar_sums(corpus_db):
@@ -112,7 +112,7 @@ def test_a_known_late_filing_and_known_on_time_ones(dated_db):
     delays = {r["accession_number"]: (r["transaction_date"], r["filing_delay_bd"], r["is_late"]) for r in rows(
         dated_db, "select accession_number, transaction_date, filing_delay_bd, is_late from nonderiv_transactions")}
     assert delays["0001493152-25-009612"][2] == 1  # traded 2024-12-09, filed 2025-03-07
-    assert delays["0001493152-25-009612"][1] == 59  # 15 + 20 + 19 + 5 business days, Dec to Mar
+    assert delays["0001493152-25-009612"][1] == 58  # 14 + 20 + 19 + 5 business days, Dec to Mar (24 Dec closed)
     assert delays["0001610717-23-000035"] == ("2023-05-11", 2, 0)  # Thursday, filed Monday
     assert delays["0001617553-25-000024"] == ("2025-03-15", 2, 0)  # Saturday, filed Tuesday
     assert delays["0001062993-24-011440"] == ("2024-05-24", 2, 0)  # Friday, Memorial Day, Wednesday
@@ -146,17 +146,18 @@ def test_10b5_1_tri_state_on_real_filings(corpus_db):
 
 
 def test_10b5_1_text_reading():
-    assert read_10b5_1("Effected pursuant to a Rule 10b5–1 trading plan adopted on May 3, 2021.") == (1, "2021-05-03")
+    assert read_10b5_1("Effected pursuant to a Rule 10b5–1 trading plan adopted on May 3, 2021.") == (
+        (("open_market", 1),), "2021-05-03")
     assert read_10b5_1("Sold under a 10b-5-1 plan entered into on 11/08/2024 by the reporting person.") == (
-        1, "2024-11-08")
-    assert read_10b5_1("The sale was not made pursuant to a Rule 10b5-1 trading plan.") == (0, None)
-    assert read_10b5_1("Shares sold pursuant to a duly adopted 10b5-1 trading plan.") == (1, None)
+        ((",S,", 1),), "2024-11-08")
+    assert read_10b5_1("The sale was not made pursuant to a Rule 10b5-1 trading plan.") == (((",S,", 0),), None)
+    assert read_10b5_1("Shares sold pursuant to a duly adopted 10b5-1 trading plan.") == (((",S,", 1),), None)
     assert read_10b5_1("Represents shares withheld for taxes.") is None
 
 
 def test_price_ranges_from_footnote_text():
-    assert price_ranges("prices ranging from $22.50 to $22.71 per share") == [(22.5, 22.71)]
-    assert price_ranges("sold from $1,029.50 to $1,030.32; and $5 - $6") == [(1029.5, 1030.32), (5, 6)]
+    assert price_ranges("prices ranging from $22.50 to $22.71 per share") == [(22.5, 22.71, None)]
+    assert price_ranges("sold from $1,029.50 to $1,030.32; and $5 - $6") == [(1029.5, 1030.32, None), (5, 6, None)]
     assert price_ranges("no price range here, $10 total") == []
 
 

@@ -65,7 +65,7 @@ def synthetic_whole(tmp_path_factory, synthetic):
 def test_updates_in_shuffled_chunks_equal_one_build(tmp_path, synthetic, synthetic_whole, seed, max_months,
                                                     monkeypatch):
     # Shuffled, every chunk reaches over years: a high MAX_MONTHS keeps even those incremental.
-    monkeypatch.setattr("form4db.derive.MAX_MONTHS", max_months)
+    monkeypatch.setattr("form4db.derive.scope.MAX_MONTHS", max_months)
     files = sorted(synthetic.rglob("*.xml"))
     random.Random(seed).shuffle(files)  # amendments may now arrive before the filings they amend
     db_path, reports = build_in_chunks(files, [2000, 600, 390, 10], tmp_path)
