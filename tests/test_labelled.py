@@ -7,12 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import sqlite_utils
-
-from form4db.build import build
-
-from .conftest import CORPUS
-
+pytestmark = pytest.mark.usefixtures("corpus")
 LABELS = Path(__file__).parent / "labels"
 ROW_FACTS = ("is_10b5_1", "plan_adopted_on", "price_low", "price_high", "is_open_market")
 OWNER_FACTS = ("is_ceo", "is_cfo", "is_coo", "is_president", "is_chair", "is_general_counsel")
@@ -21,14 +16,6 @@ REQUIRED = 0.98
 
 def labelled(pattern: str) -> list[dict]:
     return [entry for path in sorted(LABELS.glob(pattern)) for entry in yaml.safe_load(path.read_text())]
-
-
-@pytest.fixture(scope="module")
-def labelled_db(tmp_path_factory, corpus):
-    """The corpus the labels were drawn from: the 2023 Q1 submissions and the other real filings."""
-    path = tmp_path_factory.mktemp("labelled") / "form4.db"
-    assert build([str(CORPUS / name) for name in ("edgar-2023q1", "xml", "txt-more", "txt")], str(path)).errors == []
-    return sqlite_utils.Database(path)
 
 
 def accuracy(db, entries: list[dict], facts: tuple[str, ...], table_of) -> tuple[dict, list[str]]:
@@ -68,16 +55,16 @@ def test_labelled_sets_are_large_and_varied():
     assert len(kinds) >= 5  # plans with and without dates, ranges, nothing said
 
 
-def test_row_facts_agree_with_the_labels(labelled_db, capsys):
-    counts, misses = accuracy(labelled_db, labelled("rows*.yaml"), ROW_FACTS,
+def test_row_facts_agree_with_the_labels(real_db, capsys):
+    counts, misses = accuracy(real_db, labelled("rows*.yaml"), ROW_FACTS,
                               lambda row_id: "nonderiv_transactions" if "_nt" in row_id else "deriv_transactions")
     with capsys.disabled():
         print("\n" + report("labelled rows", counts))
     assert all(right / total >= REQUIRED for right, total in counts.values()), "\n".join(misses)
 
 
-def test_owner_roles_agree_with_the_labels(labelled_db, capsys):
-    counts, misses = accuracy(labelled_db, labelled("owners.yaml"), OWNER_FACTS, lambda _: "filing_owners")
+def test_owner_roles_agree_with_the_labels(real_db, capsys):
+    counts, misses = accuracy(real_db, labelled("owners.yaml"), OWNER_FACTS, lambda _: "filing_owners")
     with capsys.disabled():
         print("\n" + report("labelled owners", counts))
     assert all(right / total >= REQUIRED for right, total in counts.values()), "\n".join(misses)
