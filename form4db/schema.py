@@ -356,7 +356,7 @@ INDEXES = {
     "exercise_sales": [["accession_number"], ["transaction_date"]],
 }
 
-# Partial indexes for the few rows a screen looks for (late filings), which plain indexes on
+# Partial indexes for the few rows a screen looks for (late filings, copies), which plain indexes on
 # a mostly-NULL column would not make the planner use: (table, columns read, statement).
 PARTIAL_INDEXES = [
     ("nonderiv_transactions", ["filing_delay_bd", "is_late"], """CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_late
@@ -364,6 +364,8 @@ PARTIAL_INDEXES = [
     ("nonderiv_transactions", ["transaction_date", "transaction_timeliness"],
      """CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_marked_late
     ON nonderiv_transactions (transaction_date) WHERE transaction_timeliness = 'L'"""),
+    ("filings", ["copy_of"], """CREATE INDEX IF NOT EXISTS idx_filings_copy_of
+    ON filings (copy_of) WHERE copy_of IS NOT NULL"""),  # a filing's copies, for its page's links
 ]
 
 FULL_TEXT = {"footnotes": ["text"], "filings": ["remarks"], "filing_texts": ["text"]}
