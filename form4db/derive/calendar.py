@@ -99,9 +99,11 @@ def business_days(start: str | None, end: str | None) -> int | None:
 
 
 def fill_calendar(conn: sqlite3.Connection) -> None:
-    """Write the calendar, unless the table already holds these very days (a closure added to
-    CLOSURES rewrites it)."""
-    expected = list(calendar_rows())
-    if conn.execute("SELECT * FROM calendar ORDER BY day").fetchall() != expected:
+    """Write the calendar, unless the table already holds these very days: the same number, closed
+    for the same reasons (a closure added to CLOSURES rewrites it)."""
+    days = list(calendar_rows())
+    closed = [(day, reason) for day, _, _, reason in days if reason]
+    if conn.execute("SELECT count(*) FROM calendar").fetchone()[0] != len(days) or \
+            conn.execute("SELECT day, closed_for FROM calendar WHERE closed_for IS NOT NULL ORDER BY day").fetchall() != closed:
         conn.execute("DELETE FROM calendar")
-        conn.executemany("INSERT INTO calendar VALUES (?, ?, ?, ?)", expected)
+        conn.executemany("INSERT INTO calendar VALUES (?, ?, ?, ?)", days)

@@ -6,15 +6,15 @@ GIFTS_DUE_ON_FORM_4_FROM = "2023-02-27"  # before, bona fide gifts could wait fo
 # Sums and differences of filed quantities are rounded to 6 decimals, more than filers give: the
 # decimal the numbers make, without binary floating-point tails (35.7, not 35.7000000000007).
 EXACT_DECIMALS = 6
-OWNED_BEFORE = f"""round(CASE WHEN t.acquired_disposed = 'A' THEN t.shares_owned_after - t.shares
-    WHEN t.acquired_disposed = 'D' THEN t.shares_owned_after + t.shares END, {EXACT_DECIMALS})"""
+OWNED_BEFORE = """(CASE WHEN t.acquired_disposed = 'A' THEN t.shares_owned_after - t.shares
+    WHEN t.acquired_disposed = 'D' THEN t.shares_owned_after + t.shares END)"""
 
 # Columns of a row t, as SQL.
 VALUE = "(CASE WHEN t.shares IS NOT NULL AND t.price_per_share IS NOT NULL " \
         "THEN round(t.shares * t.price_per_share, 2) END)"
 VALUE_FACTS = {"value_usd": VALUE}
 HOLDING_FACTS = {  # Table I only. A negative holding before is left empty (and flagged holding_inconsistent).
-    "owned_before": f"CASE WHEN {OWNED_BEFORE} >= 0 THEN {OWNED_BEFORE} END",
+    "owned_before": f"CASE WHEN {OWNED_BEFORE} >= 0 THEN round({OWNED_BEFORE}, {EXACT_DECIMALS}) END",
     "owned_change_pct": f"""CASE WHEN {OWNED_BEFORE} > 0
         THEN round(100.0 * (t.shares_owned_after - {OWNED_BEFORE}) / {OWNED_BEFORE}, 2) END""",
 }

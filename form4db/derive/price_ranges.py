@@ -22,7 +22,6 @@ RANGES = [re.compile(pattern, re.IGNORECASE) for pattern in (
     rf"\$\s?{NUMBER}{BETWEEN}{NUMBER}",  # "$X to $Y", "$1.55-1.7108"
     rf"\brang\w*\s+(?:from\s+|between\s+)?\$?\s?{NUMBER}{BETWEEN}{NUMBER}",  # "ranged from 110.33 to 110.74"
 )]
-MAY_GIVE_RANGE = "(text LIKE '%$%$%' OR text LIKE '%rang%' OR text LIKE '%lowest%')"  # in SQL, before RANGES read it
 LOWEST = re.compile(rf"\blowest\b[^$\d.;]{{0,80}}\$\s?{NUMBER}", re.IGNORECASE)
 HIGHEST = re.compile(rf"\bhighest\b[^$\d.;]{{0,80}}\$\s?{NUMBER}", re.IGNORECASE)
 
@@ -74,7 +73,12 @@ def read_range_footnotes(chunk) -> list[tuple]:
 
 def create_footnote_ranges(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS temp.footnote_ranges")
-    conn.execute("CREATE TEMP TABLE footnote_ranges (footnote, seq, low, high, day, ranges, PRIMARY KEY (footnote, seq))")
+    conn.execute("CREATE TEMP TABLE footnote_ranges (footnote, seq, low, high, day, ranges)")
+
+
+def index_footnote_ranges(conn: sqlite3.Connection) -> None:
+    """Once read (an index filled row by row costs more than one built at the end)."""
+    conn.execute("CREATE INDEX temp.footnote_ranges_by_footnote ON footnote_ranges (footnote)")
 
 
 PRICE_RANGE_FACTS = {"price_low": "p.low", "price_high": "p.high"}  # p from temp.price_range
@@ -83,14 +87,16 @@ ROUNDING = 0.005  # a weighted average rounded to the cent may stand half a cent
 
 def note_price_ranges(conn: sqlite3.Connection, table: str) -> None:
     """temp.price_range: (rowid, low, high) of each row's own range among its footnotes' (see the
-    module): the range of its date, else of its position, else the first that holds its price
+    module): of a footnote with several ranges, the range of the row's date, else of its position,
+    else the first that holds its price; of a footnote with one, that range if it holds the price
     (a range that does not hold the row's price is not the row's)."""
     conn.execute("DROP TABLE IF EXISTS temp.price_range")
     conn.execute("CREATE TEMP TABLE price_range (rid INTEGER PRIMARY KEY, low, high)")
+    holds = f"BETWEEN n.low - {ROUNDING} AND n.high + {ROUNDING}"
     conn.execute(f"""INSERT OR IGNORE INTO temp.price_range
         WITH cited AS (
             SELECT DISTINCT t.rowid AS rid, t.row_seq, t.transaction_date AS day, t.price_per_share AS price, r.footnote
-            FROM (SELECT DISTINCT footnote FROM temp.footnote_ranges) n
+            FROM (SELECT DISTINCT footnote FROM temp.footnote_ranges WHERE ranges > 1) n
             CROSS JOIN footnote_refs r ON r.footnote = n.footnote
             CROSS JOIN {table} t ON t.id = r.row_id
             WHERE r.table_name = ?),
@@ -100,7 +106,12 @@ def note_price_ranges(conn: sqlite3.Connection, table: str) -> None:
             FROM cited)
         SELECT c.rid, n.low, n.high FROM placed c JOIN temp.footnote_ranges n ON n.footnote = c.footnote
         WHERE n.day = c.day
-           OR (n.day IS NULL AND (c.price BETWEEN n.low - {ROUNDING} AND n.high + {ROUNDING}
-                                  OR c.price IS NULL AND n.ranges > 1 AND n.ranges = c.citing AND n.seq = c.position))
+           OR (n.day IS NULL AND (c.price {holds} OR c.price IS NULL AND n.ranges = c.citing AND n.seq = c.position))
         ORDER BY c.rid, n.day IS NULL, n.ranges = c.citing AND n.seq = c.position DESC, c.footnote, n.seq""",
                  [table])
+    conn.execute(f"""INSERT OR IGNORE INTO temp.price_range
+        SELECT t.rowid, n.low, n.high FROM temp.footnote_ranges n
+        CROSS JOIN footnote_refs r ON r.footnote = n.footnote
+        CROSS JOIN {table} t ON t.id = r.row_id
+        WHERE n.ranges = 1 AND r.table_name = ? AND t.price_per_share {holds}
+        ORDER BY t.rowid, r.id""", [table])

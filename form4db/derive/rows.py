@@ -5,12 +5,16 @@ import sqlite3
 from .insiders import insider_class_facts, insider_class_rows
 from .open_market import OPEN_MARKET_FACTS
 from .own_facts import DELAY_FACTS, HOLDING_FACTS, VALUE_FACTS
-from .price_ranges import MAY_GIVE_RANGE, PRICE_RANGE_FACTS, create_footnote_ranges, note_price_ranges, read_range_footnotes
+from .price_ranges import (PRICE_RANGE_FACTS, create_footnote_ranges, index_footnote_ranges, note_price_ranges,
+                           read_range_footnotes)
 from .quality import find_possible_duplicates, find_suspect_prices, quality_flag_facts
-from .rule_10b5_1 import MAY_MENTION_RULE, create_footnote_10b5_1, filing_10b5_1, note_10b5_1, read_10b5_1_footnotes, rule_10b5_1_facts
+from .rule_10b5_1 import create_footnote_10b5_1, filing_10b5_1, note_10b5_1, read_10b5_1_footnotes, rule_10b5_1_facts
 from .scope import TRANSACTION_TABLES, Scope, update_in_groups
 
 FOOTNOTES_READ = ("footnote_10b5_1", "footnote_ranges", "filing_10b5_1")
+# The footnotes that may mention Rule 10b5-1 ("10b5-1", "105b-1") or give a price range ("$X to $Y",
+# "ranged from 110.33 to 110.74"): a cheap test in SQL before the readers' own.
+MAY_SPEAK = "(text LIKE '%$%$%' OR text LIKE '%10b%' OR text LIKE '%rang%' OR text LIKE '%105b%')"
 
 
 def derive_rows(conn: sqlite3.Connection, scope: Scope) -> None:
@@ -48,15 +52,13 @@ def read_footnotes(conn: sqlite3.Connection, scope: Scope) -> None:
     read once, into temp.footnote_10b5_1 and temp.footnote_ranges."""
     create_footnote_10b5_1(conn)
     create_footnote_ranges(conn)
-    footnotes = conn.execute(f"""
-        SELECT id, accession_number, footnote_id, text, {MAY_MENTION_RULE}, {MAY_GIVE_RANGE} FROM footnotes
-        WHERE ({MAY_MENTION_RULE} OR {MAY_GIVE_RANGE})
-          AND {scope.added("accession_number")}""")
+    footnotes = conn.execute(f"""SELECT id, accession_number, footnote_id, text FROM footnotes
+        WHERE {MAY_SPEAK} AND {scope.added("accession_number")}""")
     while chunk := footnotes.fetchmany(10_000):  # in chunks: memory stays flat as the database grows
-        conn.executemany("INSERT INTO temp.footnote_10b5_1 VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         read_10b5_1_footnotes(row[:4] for row in chunk if row[4]))
+        conn.executemany("INSERT INTO temp.footnote_10b5_1 VALUES (?, ?, ?, ?, ?, ?, ?)", read_10b5_1_footnotes(chunk))
         conn.executemany("INSERT INTO temp.footnote_ranges VALUES (?, ?, ?, ?, ?, ?)",
-                         read_range_footnotes((row[0], row[3]) for row in chunk if row[5]))
+                         read_range_footnotes((footnote, text) for footnote, _, _, text in chunk))
+    index_footnote_ranges(conn)
 
 
 def row_facts(table: str, scope: Scope) -> list[tuple[dict[str, str], str]]:
