@@ -47,7 +47,8 @@ def test_the_rows_a_text_on_no_row_covers():
     def covers(text):
         return read_10b5_1(text)[0][0][0]
     assert covers("The sales reported on this Form 4 were made pursuant to a Rule 10b5-1 trading plan.") == ",S,"
-    assert covers("This purchase was made pursuant to a previously adopted plan complying with Rule 10b5-1(c).") == ",P,"
+    assert covers("This purchase was made pursuant to a previously adopted plan complying with "
+                  "Rule 10b5-1(c).") == ",P,"
     assert covers("The option exercise and sales reported in this Form 4 were effected pursuant to a Rule 10b5-1 "
                   "trading plan adopted by the reporting person.") == ",S,M,X,O,"
     assert covers("All transactions reported in this Form 4 were effected pursuant to a Rule 10b5-1 Trading Plan "
@@ -156,7 +157,8 @@ def test_edgar_closed_days_by_executive_order():
     ("President and CEO", "is_ceo,is_president"), ("Co-CEO", "is_ceo"), ("Principal Executive Officer", "is_ceo"),
     ("EVP & Chief Financial Officer", "is_cfo"), ("Chairman of the Board", "is_chair"),
     ("Chief Legal Officer", "is_general_counsel"), ("Chairman, President & CEO", "is_ceo,is_president,is_chair"),
-    ("Interim CEO", "is_ceo"), ("Executive Vice President", ""), ("Vice Chairman", ""), ("Chief Accounting Officer", ""),
+    ("Interim CEO", "is_ceo"), ("Executive Vice President", ""), ("Vice Chairman", ""),
+    ("Chief Accounting Officer", ""),
     ("President, Americas", ""), ("Pres. & CEO, Southern Nuclear", ""), ("CEO of Stifel Bank & Trust", ""),
     ("Group President", ""), ("Senior Advisor to the CEO", ""), ("Chairman of Exec. Committee", ""),
     ("Vice Chair & CFO", "is_cfo"), ("Sr. Exec. VP and Gen. Counsel", "is_general_counsel")])

@@ -103,7 +103,7 @@ def fill_calendar(conn: sqlite3.Connection) -> None:
     for the same reasons (a closure added to CLOSURES rewrites it)."""
     days = list(calendar_rows())
     closed = [(day, reason) for day, _, _, reason in days if reason]
-    if conn.execute("SELECT count(*) FROM calendar").fetchone()[0] != len(days) or \
-            conn.execute("SELECT day, closed_for FROM calendar WHERE closed_for IS NOT NULL ORDER BY day").fetchall() != closed:
+    stored = conn.execute("SELECT day, closed_for FROM calendar WHERE closed_for IS NOT NULL ORDER BY day").fetchall()
+    if conn.execute("SELECT count(*) FROM calendar").fetchone()[0] != len(days) or stored != closed:
         conn.execute("DELETE FROM calendar")
         conn.executemany("INSERT INTO calendar VALUES (?, ?, ?, ?)", days)

@@ -34,8 +34,8 @@ NOT_THIS_ROLE = re.compile(
     r"|retired|to the|to|emeritus)\s+$")
 NOT_CURRENT = re.compile(r"\b(former|fmr|retired|emeritus|until)\b")
 COMMITTEE = re.compile(r"\bcommittee\b")
-THE_ISSUER = re.compile(r"^\W*(of\s+)?company\b|\bthe (company|issuer|corporation|registrant|board|partnership|trust|fund"
-                        r"|general partner)\b")
+THE_ISSUER = re.compile(r"^\W*(of\s+)?company\b|\bthe (company|issuer|corporation|registrant|board|partnership"
+                        r"|trust|fund|general partner)\b")
 # Other titles beside a role ("Pres. & Chief Content Officer", "Global Head of M&A").
 OTHER_TITLE = re.compile(r"\bchief [a-z' ]{1,30}? officer\b|\bhead of .*")
 # Words a title is made of; any other word after a role names where it applies ("CEO of Ford Pro").

@@ -24,8 +24,8 @@ import sqlite3
 from functools import lru_cache
 
 from .open_market import IS_OPEN_MARKET
-from .text_dates import DATE, iso_date
 from .scope import Scope
+from .text_dates import DATE, iso_date
 
 # The rule as filers write it, misspellings too: "10b5-1", "10b-51", "105b-1", "a 10b5 plan",
 # "a Rule 10b5-trading plan".
@@ -91,12 +91,14 @@ def what_sentence_says(sentence: str) -> int | None:
 
 # Between an adoption verb and its date: no other event's wording, no bound.
 GAP = (r"(?:(?!\b(?:disclos\w*|modif\w*|amend\w*|filed|reported|announc\w*|expir\w*|terminat\w*|prior|before|after"
-       r"|until|through|effected|sold|made)\b)[^.;]){0,90}?")
+       r"|until|through|effected|sold|made|sales?|purchases?|trades?|transactions?|begin\w*|commenc\w*|start\w*"
+       r"|vest\w*|grant\w*)\b)[^.;]){0,90}?")
 ADOPTION_DATES = [re.compile(pattern, re.I) for pattern in (
     rf"\b(?:adopted|adopting|entered into|established|instituted|put in place)\b{GAP}\b(?:on|as of|effective)?\s*"
     rf"(?<!dtd )(?<!dated ){DATE}",  # not a trust's date: "the Still Family Trust, DTD 3/12/1996"
     rf"\bon\s+{DATE},?\s+(?:(?!\b(?:disclos|modif|amend)\w*)[^.;]){{0,80}}?\b(?:adopted|entered into|established)\b",
-    rf"\b(?:plan|instruction|instructions|authorization|agreement|arrangement)s?,?\s+(?:dated|dated as of|executed[^.;]{{0,40}}?\bon)\s+{DATE}",
+    rf"\b(?:plan|instruction|authorization|agreement|arrangement)s?,?\s+"
+    rf"(?:dated|dated as of|executed[^.;]{{0,40}}?\bon)\s+{DATE}",
     rf"\b(?:adoption date|date of adoption|adopted)\s*:\s*{DATE}",
 )]
 
@@ -162,8 +164,9 @@ def filing_10b5_1(conn: sqlite3.Connection, scope: Scope) -> None:
                 (accession, verdict, "remarks" if verdict else "remarks_negative", adopted, rows, seq)
                 for seq, (rows, verdict) in enumerate(statements)])
     conn.execute("""INSERT INTO temp.filing_10b5_1
-        SELECT accession_number, is_10b5_1, CASE WHEN is_10b5_1 THEN 'filing_footnote' ELSE 'filing_footnote_negative' END,
-               footnote_id, adopted, covers, 1000 + row_number() OVER (PARTITION BY accession_number ORDER BY footnote, seq)
+        SELECT accession_number, is_10b5_1,
+               CASE WHEN is_10b5_1 THEN 'filing_footnote' ELSE 'filing_footnote_negative' END, footnote_id, adopted,
+               covers, 1000 + row_number() OVER (PARTITION BY accession_number ORDER BY footnote, seq)
         FROM temp.footnote_10b5_1 n WHERE NOT EXISTS (SELECT 1 FROM footnote_refs r WHERE r.footnote = n.footnote)""")
     conn.execute("CREATE INDEX temp.filing_10b5_1_by_accession ON filing_10b5_1 (accession_number)")
 
