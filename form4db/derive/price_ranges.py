@@ -66,8 +66,9 @@ def read_range_footnotes(chunk) -> list[tuple]:
     """temp.footnote_ranges rows (footnote, seq, low, high, day, ranges) from (footnote, text) rows."""
     read = []
     for footnote, text in chunk:
-        ranges = price_ranges_of(text)
-        read.extend((footnote, seq, low, high, day, len(ranges)) for seq, (low, high, day) in enumerate(ranges))
+        if ranges := price_ranges_of(text):
+            count = len(ranges)
+            read += [(footnote, seq, low, high, day, count) for seq, (low, high, day) in enumerate(ranges)]
     return read
 
 

@@ -119,9 +119,9 @@ def derive_owner_roles(conn: sqlite3.Connection, scope: Scope) -> None:
     there, so that the roles of a title are worked out once.)"""
     conn.create_function("owner_roles", 3, owner_roles, deterministic=True)
     points_to_remarks = "(o.officer_title LIKE '%remark%' OR o.other_text LIKE '%remark%')"
+    remarks = f"""CASE WHEN {points_to_remarks}
+        THEN (SELECT f.remarks FROM filings f WHERE f.accession_number = o.accession_number) END"""
     update_changed(conn, "filing_owners", {role: f"instr(',' || t.roles || ',', ',{role},') > 0" for role in ROLES},
                    f"""(SELECT o.rowid AS rowid, o.accession_number,
-                           owner_roles(o.officer_title, o.other_text, CASE WHEN {points_to_remarks} THEN f.remarks END)
-                           AS roles
-                       FROM filing_owners o LEFT JOIN filings f ON f.accession_number = o.accession_number) t""",
+                           owner_roles(o.officer_title, o.other_text, {remarks}) AS roles FROM filing_owners o) t""",
                    scope.added("t.accession_number"))

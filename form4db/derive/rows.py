@@ -14,7 +14,7 @@ from .scope import TRANSACTION_TABLES, Scope, update_in_groups
 FOOTNOTES_READ = ("footnote_10b5_1", "footnote_ranges", "filing_10b5_1")
 # The footnotes that may mention Rule 10b5-1 ("10b5-1", "105b-1") or give a price range ("$X to $Y",
 # "ranged from 110.33 to 110.74"): a cheap test in SQL before the readers' own.
-MAY_SPEAK = "(text LIKE '%$%$%' OR text LIKE '%10b%' OR text LIKE '%rang%' OR text LIKE '%105b%')"
+MAY_SPEAK = "(text LIKE '%$%$%' OR text LIKE '%10%b%' OR text LIKE '%rang%')"
 
 
 def derive_rows(conn: sqlite3.Connection, scope: Scope) -> None:
@@ -55,7 +55,8 @@ def read_footnotes(conn: sqlite3.Connection, scope: Scope) -> None:
     footnotes = conn.execute(f"""SELECT id, accession_number, footnote_id, text FROM footnotes
         WHERE {MAY_SPEAK} AND {scope.added("accession_number")}""")
     while chunk := footnotes.fetchmany(10_000):  # in chunks: memory stays flat as the database grows
-        conn.executemany("INSERT INTO temp.footnote_10b5_1 VALUES (?, ?, ?, ?, ?, ?, ?)", read_10b5_1_footnotes(chunk))
+        conn.executemany("INSERT INTO temp.footnote_10b5_1 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         read_10b5_1_footnotes(chunk))
         conn.executemany("INSERT INTO temp.footnote_ranges VALUES (?, ?, ?, ?, ?, ?)",
                          read_range_footnotes((footnote, text) for footnote, _, _, text in chunk))
     index_footnote_ranges(conn)
