@@ -18,10 +18,10 @@ from .text_dates import DATE_IN_TEXT, iso_date
 
 NUMBER = r"(\d[\d,]*(?:\.\d+)?|\.\d+)"
 BETWEEN = r"\s*(?:per share\s*)?(?:to|and|through|-|\u2013|\u2014)\s*(?:a high of\s*)?(?:usd\s*)?\$?\s?"
-RANGES = [re.compile(pattern, re.IGNORECASE) for pattern in (
-    rf"\$\s?{NUMBER}{BETWEEN}{NUMBER}",  # "$X to $Y", "$1.55-1.7108"
-    rf"\brang\w*\s+(?:from\s+|between\s+)?\$?\s?{NUMBER}{BETWEEN}{NUMBER}",  # "ranged from 110.33 to 110.74"
-)]
+RANGE = re.compile(
+    rf"\$\s?{NUMBER}{BETWEEN}{NUMBER}"  # "$X to $Y", "$1.55-1.7108"
+    rf"|\brang\w*\s+(?:from\s+|between\s+)?\$?\s?{NUMBER}{BETWEEN}{NUMBER}",  # "ranged from 110.33 to 110.74"
+    re.IGNORECASE)
 LOWEST = re.compile(rf"\blowest\b[^$\d.;]{{0,80}}\$\s?{NUMBER}", re.IGNORECASE)
 HIGHEST = re.compile(rf"\bhighest\b[^$\d.;]{{0,80}}\$\s?{NUMBER}", re.IGNORECASE)
 
@@ -34,14 +34,10 @@ def price_ranges(text: str | None) -> list[tuple[float, float, str | None]]:
     """Every range a footnote gives, in order: (lowest, highest, the date of the trades it covers when
     the footnote pairs dates with ranges "respectively", else None)."""
     text = text or ""
-    found = {}
-    for pattern in RANGES:
-        for match in pattern.finditer(text):
-            if not any(start <= match.start(1) < end for start, end in found):
-                found[match.span(1)[0], match.end()] = (number(match[1]), number(match[2]))
+    found = [(number(match[1] or match[3]), number(match[2] or match[4])) for match in RANGE.finditer(text)]
     if not found and (lowest := LOWEST.search(text)) and (highest := HIGHEST.search(text)):
-        found[min(lowest.start(), highest.start()), 0] = (number(lowest[1]), number(highest[1]))
-    ranges = [(min(bounds), max(bounds)) for _, bounds in sorted(found.items())]  # "$9.8202 to $9.79" too
+        found = [(number(lowest[1]), number(highest[1]))]
+    ranges = [(min(bounds), max(bounds)) for bounds in found]  # "$9.8202 to $9.79" too
     days = dated(text, len(ranges))
     return [(low, high, day) for (low, high), day in zip(ranges, days)]
 
@@ -50,14 +46,14 @@ def dated(text: str, count: int) -> list[str | None]:
     """The dates a footnote pairs with its ``count`` ranges ("on February 16 and February 21 ...
     at prices ranging from $X to $Y and $Z to $W, respectively"), or None for each."""
     if count > 1 and "respectively" in text.lower():
-        first_range = min(m.start() for pattern in RANGES for m in [pattern.search(text)] if m)
+        first_range = RANGE.search(text).start()
         days = [day for match in DATE_IN_TEXT.finditer(text[:first_range]) if (day := iso_date(match))]
         if len(days) == count:
             return days
     return [None] * count
 
 
-@lru_cache(maxsize=4096)  # the same footnote is read for each row it sits on
+@lru_cache(maxsize=32768)  # the same footnote text recurs across filings
 def price_ranges_of(text: str) -> tuple[tuple[float, float, str | None], ...]:
     return tuple(price_ranges(text))
 

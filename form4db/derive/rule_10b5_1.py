@@ -104,29 +104,32 @@ ADOPTION_DATES = [re.compile(pattern, re.I) for pattern in (
 )]
 
 
-def adoption_date(text: str) -> str | None:
+ADOPTION_WORDING = re.compile(r"adopt|entered|establish|institut|put in place|dated|executed", re.I)
+
+
+def adoption_date(text: str, text_sentences: list[str] | None = None) -> str | None:
     """The first date the text ties to the adoption of a plan, ISO; None when it ties none."""
-    found = []
-    for sentence in sentences(text):
-        for pattern in ADOPTION_DATES:
-            for match in pattern.finditer(sentence):
-                if day := iso_date(match):
-                    found.append((match.start(), day))
+    for sentence in text_sentences or sentences(text):
+        if not ADOPTION_WORDING.search(sentence):
+            continue
+        found = [(match.start(), day) for pattern in ADOPTION_DATES for match in pattern.finditer(sentence)
+                 if (day := iso_date(match))]
         if found:
             return min(found)[1]
     return None
 
 
-@lru_cache(maxsize=4096)  # the same footnote is read for each row it sits on
+@lru_cache(maxsize=32768)  # the same footnote text recurs across filings
 def read_10b5_1(text: str | None) -> tuple[tuple[tuple[str, int], ...], str | None] | None:
     """What a footnote or remarks text says of Rule 10b5-1: ((rows covered, 1 or 0) for each
     sentence that speaks, adoption date or None), or None when it mentions the rule and says
     nothing of a trade, or does not mention it."""
     if not text or not RULE_10B5_1.search(text):
         return None
-    said = tuple((covered_rows(sentence), verdict) for sentence in sentences(text)
+    text_sentences = sentences(text)
+    said = tuple((covered_rows(sentence), verdict) for sentence in text_sentences
                  if RULE_10B5_1.search(sentence) and (verdict := what_sentence_says(sentence)) is not None)
-    return (said, adoption_date(text)) if said else None
+    return (said, adoption_date(text, text_sentences)) if said else None
 
 
 # ---- onto the rows -------------------------------------------------------------------------
