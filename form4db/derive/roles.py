@@ -116,12 +116,14 @@ def owner_roles(title: str | None, other_text: str | None, remarks: str | None) 
 
 def derive_owner_roles(conn: sqlite3.Connection, scope: Scope) -> None:
     """The role flags of the added filings' owners. (The remarks go with the few titles that point
-    there, so that the roles of a title are worked out once.)"""
+    there, so that the roles of a title are worked out once; LIMIT -1 keeps SQLite from calling
+    owner_roles once for each flag.)"""
     conn.create_function("owner_roles", 3, owner_roles, deterministic=True)
     points_to_remarks = "(o.officer_title LIKE '%remark%' OR o.other_text LIKE '%remark%')"
     remarks = f"""CASE WHEN {points_to_remarks}
         THEN (SELECT f.remarks FROM filings f WHERE f.accession_number = o.accession_number) END"""
     update_changed(conn, "filing_owners", {role: f"instr(',' || t.roles || ',', ',{role},') > 0" for role in ROLES},
                    f"""(SELECT o.rowid AS rowid, o.accession_number,
-                           owner_roles(o.officer_title, o.other_text, {remarks}) AS roles FROM filing_owners o) t""",
+                           owner_roles(o.officer_title, o.other_text, {remarks}) AS roles FROM filing_owners o
+                        WHERE {scope.added("o.accession_number")} LIMIT -1) t""",
                    scope.added("t.accession_number"))
