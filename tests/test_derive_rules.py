@@ -2,9 +2,11 @@
 and negation, plan adoption dates, price ranges, open market by security class, EDGAR's closed
 days, owner roles, copies, exact decimals and unknown owner counts."""
 
+import sqlite3
+
 import pytest
 
-from form4db.build import import_datasets
+from form4db.build import build, import_datasets
 from form4db.derive import business_days, is_common_equity, price_ranges, read_10b5_1
 from form4db.derive.calendar import CLOSURES, calendar_rows
 from form4db.derive.roles import owner_roles
@@ -198,6 +200,23 @@ def test_holdings_before_are_exact_decimals(real_db):
 
 def test_owner_count_is_unknown_where_the_data_set_lists_no_owners(tmp_path):
     import_datasets([str(CORPUS / "insider-datasets" / "2024q3_form345_slice")], str(tmp_path / "d.db"))
-    import sqlite3
     counts = sqlite3.connect(tmp_path / "d.db").execute("select distinct owner_count from filings").fetchall()
     assert counts == [(None,)]  # the slice has no REPORTINGOWNER table
+
+
+@pytest.mark.parametrize("first", ["copy", "original"])
+def test_a_copy_is_linked_whichever_arrives_first(tmp_path, first):
+    files = {"copy": CORPUS / "xml" / "aapl_4_2019-08-24_1214156_0c40fe.xml",
+             "original": CORPUS / "txt-more" / "4_0000320193-19-000090.txt"}
+    for name, path in files.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / path.name).write_bytes(path.read_bytes())
+    db = tmp_path / "form4.db"
+    build([str(tmp_path / first)], str(db))
+    report = build([str(tmp_path / ("original" if first == "copy" else "copy"))], str(db))
+    assert report.loaded is not None  # an update, derived incrementally
+    conn = sqlite3.connect(db)
+    assert conn.execute("select copy_of from filings where copy_of is not null").fetchall() == [
+        ("0000320193-19-000090",)]
+    superseded = conn.execute("select superseded_by from nonderiv_transactions where accession_number like 'sha256-%'")
+    assert {row_id.split("_")[0] for row_id, in superseded} == {"0000320193-19-000090"}
