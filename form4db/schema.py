@@ -245,6 +245,7 @@ DERIVED_COLUMNS = {
     "filing_owners": [(role, "INTEGER") for role in
                       ("is_ceo", "is_cfo", "is_coo", "is_president", "is_chair", "is_general_counsel")],
 }
+WIDE_TABLES = ("trades", "trades_by_filing")  # filled whole by derive, like the derived columns
 DERIVED_COLUMN_NAMES = {table: {name for name, _ in columns} for table, columns in DERIVED_COLUMNS.items()}
 
 DERIVED_TABLES = """
@@ -308,6 +309,87 @@ CREATE TABLE IF NOT EXISTS exercise_sales (
     sold_usd NUMERIC,
     is_10b5_1 INTEGER
 );
+CREATE TABLE IF NOT EXISTS trades (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    form_type TEXT,
+    filing_date TEXT,
+    acceptance_datetime TEXT,
+    trade_date TEXT,
+    ticker TEXT,
+    issuer_cik INTEGER REFERENCES issuers(issuer_cik),
+    issuer_name TEXT,
+    insider_cik INTEGER REFERENCES owners(owner_cik),
+    insider_name TEXT,
+    insider_count INTEGER,
+    insider_names TEXT,
+    title TEXT,
+    is_director INTEGER,
+    is_officer INTEGER,
+    is_ten_percent_owner INTEGER,
+    is_ceo INTEGER,
+    is_cfo INTEGER,
+    is_coo INTEGER,
+    is_president INTEGER,
+    is_chair INTEGER,
+    is_general_counsel INTEGER,
+    security_title TEXT,
+    is_derivative INTEGER,
+    transaction_code TEXT REFERENCES transaction_codes(code),
+    acquired_disposed TEXT,
+    shares NUMERIC,
+    price NUMERIC,
+    value_usd NUMERIC,
+    owned_after NUMERIC,
+    owned_change_pct REAL,
+    direct_indirect TEXT,
+    is_open_market INTEGER,
+    is_10b5_1 INTEGER,
+    plan_adopted_on TEXT,
+    price_low NUMERIC,
+    price_high NUMERIC,
+    filing_delay_bd INTEGER,
+    is_late INTEGER,
+    insider_class TEXT,
+    quality_flags TEXT,
+    filing_flags TEXT
+);
+CREATE TABLE IF NOT EXISTS trades_by_filing (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES filings(accession_number),
+    form_type TEXT,
+    filing_date TEXT,
+    acceptance_datetime TEXT,
+    transaction_code TEXT REFERENCES transaction_codes(code),
+    first_trade_date TEXT,
+    last_trade_date TEXT,
+    ticker TEXT,
+    issuer_cik INTEGER REFERENCES issuers(issuer_cik),
+    issuer_name TEXT,
+    insider_cik INTEGER REFERENCES owners(owner_cik),
+    insider_name TEXT,
+    insider_count INTEGER,
+    insider_names TEXT,
+    title TEXT,
+    is_director INTEGER,
+    is_officer INTEGER,
+    is_ten_percent_owner INTEGER,
+    is_ceo INTEGER,
+    is_cfo INTEGER,
+    is_coo INTEGER,
+    is_president INTEGER,
+    is_chair INTEGER,
+    is_general_counsel INTEGER,
+    trades INTEGER,
+    shares NUMERIC,
+    average_price NUMERIC,
+    value_usd NUMERIC,
+    owned_after NUMERIC,
+    owned_change_pct REAL,
+    is_open_market INTEGER,
+    is_10b5_1 INTEGER,
+    filing_flags TEXT
+);
 CREATE TABLE IF NOT EXISTS build_info (
     key TEXT PRIMARY KEY,
     value TEXT
@@ -354,6 +436,12 @@ INDEXES = {
     "monthly_activity": [["issuer_cik", "month"], ["month"]],
     "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
     "exercise_sales": [["accession_number"], ["transaction_date"]],
+    # The screener: the newest first, by code, ticker, insider or issuer.
+    "trades": [["accession_number"], ["filing_date"], ["trade_date"], ["transaction_code", "filing_date"],
+               ["ticker", "trade_date"], ["insider_cik", "trade_date"], ["issuer_cik", "trade_date"],
+               ["is_open_market", "transaction_code", "value_usd"]],
+    "trades_by_filing": [["accession_number"], ["filing_date"], ["transaction_code", "filing_date"],
+                         ["ticker", "last_trade_date"], ["insider_cik", "last_trade_date"], ["issuer_cik"]],
 }
 
 # Partial indexes for the few rows a screen looks for (late filings, copies), which plain indexes on
@@ -369,6 +457,8 @@ PARTIAL_INDEXES = [
 ]
 
 FULL_TEXT = {"footnotes": ["text"], "filings": ["remarks"], "filing_texts": ["text"]}
+# Kept by the derive step, not the loader; names and tickers are searched as written (no stemming).
+DERIVED_FULL_TEXT = {"trades": ["ticker", "issuer_name", "insider_names"]}
 
 # Reference §3.1: (code, meaning, SEC group, can appear as transactionCode in XML).
 TRANSACTION_CODES = [
@@ -426,6 +516,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         if not db[table].detect_fts():
             # No triggers: the loader indexes each batch in one statement (see Loader.index_text).
             db[table].enable_fts(columns, tokenize="porter")
+    for table, columns in DERIVED_FULL_TEXT.items():
+        if not db[table].detect_fts():
+            db[table].enable_fts(columns)
     db.conn.executemany(
         "INSERT OR REPLACE INTO transaction_codes VALUES (?, ?, ?, ?)", TRANSACTION_CODES
     )
@@ -444,8 +537,8 @@ def create_indexes(db: sqlite_utils.Database, derived_indexes: bool = True) -> N
 
 
 def reads_derived(table: str, columns: list[str]) -> bool:
-    """Whether any of a table's columns is a derived one."""
-    return not DERIVED_COLUMN_NAMES.get(table, set()).isdisjoint(columns)
+    """Whether any of a table's columns is a derived one (every column of a wide table is)."""
+    return table in WIDE_TABLES or not DERIVED_COLUMN_NAMES.get(table, set()).isdisjoint(columns)
 
 
 def base_columns() -> dict[str, list[tuple[str, str]]]:

@@ -7,7 +7,8 @@
   by rows in one pass per table;
 - roles: each owner's roles in the issuer (CEO, CFO, COO, president, chair, general counsel);
 - insiders: routine and opportunistic insiders;
-- screens: the tables the screens read (monthly totals, cluster windows, exercises with sales).
+- screens: the tables the screens read (monthly totals, cluster windows, exercises with sales);
+- trades: the screener's wide tables, trades and trades_by_filing.
 
 `form4db build` runs `derive` after loading; `form4db derive` reruns it on a database without
 re-parsing anything. Every step recomputes its columns whole, so running it twice gives the same
@@ -30,6 +31,7 @@ from .rows import derive_rows
 from .rule_10b5_1 import read_10b5_1
 from .scope import Scope
 from .screens import derive_cluster_windows, derive_exercise_sales, derive_monthly_activity, record_freshness
+from .trades import derive_trades
 
 __all__ = ["derive", "business_days", "classify", "clean_ticker", "federal_holidays", "is_common_equity",
            "price_ranges", "read_10b5_1"]
@@ -52,5 +54,6 @@ def derive(conn: sqlite3.Connection, accessions: Collection[str] | None = None) 
         derive_monthly_activity(conn, scope)
         derive_cluster_windows(conn, scope)
         derive_exercise_sales(conn, scope)
+        derive_trades(conn, scope)
         record_freshness(conn)
         scope.drop(conn)
