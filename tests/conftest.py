@@ -49,12 +49,17 @@ def corpus_db(corpus_db_path):
 
 
 @pytest.fixture(scope="session")
-def real_db(tmp_path_factory, corpus):
+def real_db_path(tmp_path_factory, corpus):
     """Every real Form 3/4/5 of the corpus: the 2023 Q1 submissions, the XML files and the other
     full submissions (the filings the labelled rows and owners come from)."""
     path = tmp_path_factory.mktemp("real") / "form4.db"
     assert build([str(CORPUS / name) for name in ("edgar-2023q1", "xml", "txt-more", "txt")], str(path)).errors == []
-    return sqlite_utils.Database(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_db(real_db_path):
+    return sqlite_utils.Database(real_db_path)
 
 
 @pytest.fixture(scope="session")
