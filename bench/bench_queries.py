@@ -39,12 +39,30 @@ def filing_count(db_path: str | Path) -> int:
 
 def pages(db_path: Path) -> dict[str, str]:
     queries = yaml.safe_load((REPO / "metadata.yml").read_text())["databases"]["form4"]["queries"]
-    row_id = sqlite3.connect(db_path).execute("select id from nonderiv_transactions limit 1").fetchone()[0]
-    return {
+    conn = sqlite3.connect(db_path)
+    row_id = conn.execute("select id from nonderiv_transactions limit 1").fetchone()[0]
+    return {**screener_pages(conn), 
         **{name: f"/form4/{name}.json?_shape=array" for name in queries},
         "footnote_search q=weighted average": "/form4/footnote_search.json?q=weighted+average&_shape=array",
         "table page with a facet": "/form4/nonderiv_transactions.json?_facet=transaction_code",
         "row page": f"/form4/nonderiv_transactions/{row_id}.json",
+    }
+
+
+def screener_pages(conn: sqlite3.Connection) -> dict[str, str]:
+    """The screener's common screens (issue 21), on the busiest ticker and insider."""
+    ticker, insider = conn.execute("select ticker, insider_cik from trades where ticker is not null "
+                                   "group by ticker, insider_cik order by count(*) desc limit 1").fetchone()
+    name = conn.execute("select insider_name from trades where insider_cik = ? limit 1", [insider]).fetchone()[0]
+    screener = "/form4/trades.json?_shape=array&"
+    return {
+        "screener: P of $25k or more, newest filed first":
+            screener + "transaction_code=P&value_usd__gte=25000&_sort_desc=filing_date",
+        "screener: CEO sales of $100k or more": screener + "transaction_code=S&value_usd__gte=100000&is_ceo=1",
+        "screener: CFO sales of $100k or more": screener + "transaction_code=S&value_usd__gte=100000&is_cfo=1",
+        "screener: one ticker's trades": screener + f"ticker={ticker}&_sort_desc=trade_date",
+        "screener: one insider's trades": screener + f"insider_cik={insider}&_sort_desc=trade_date",
+        "screener: search an insider's name": screener + "_search=" + name.split()[0],
     }
 
 

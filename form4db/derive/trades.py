@@ -15,6 +15,7 @@ transactions in the filing (in trades_by_filing: in the group).
 
 import sqlite3
 
+from ..schema import WIDE_TABLES
 from .insiders import insider_class_rows
 from .scope import TRANSACTION_TABLES, Scope
 
@@ -28,6 +29,7 @@ def derive_trades(conn: sqlite3.Connection, scope: Scope) -> None:
     (those of the affected filings and of the issuer-months and insider-years they touch)."""
     refreshed = refreshed_rows(conn, scope)
     if scope.everything:
+        indexes = drop_indexes(conn)  # refilled whole, they are faster built once than kept row by row
         conn.execute("DELETE FROM trades")
         conn.execute("DELETE FROM trades_by_filing")
     else:
@@ -47,8 +49,20 @@ def derive_trades(conn: sqlite3.Connection, scope: Scope) -> None:
             SELECT rowid, {', '.join(SEARCHED)} FROM trades WHERE rowid >= ?""", [first])
     insert_trades_by_filing(conn, "1" if scope.everything else
                             "t.accession_number IN (SELECT DISTINCT accession_number FROM temp.refreshed)")
+    if scope.everything:
+        for statement in indexes:
+            conn.execute(statement)
     for temporary in ("trade_filings", "refreshed"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{temporary}")
+
+
+def drop_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Drop the wide tables' indexes; the statements that create them again."""
+    indexes = conn.execute(f"""SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+        AND tbl_name IN ({', '.join(f"'{table}'" for table in WIDE_TABLES)})""").fetchall()
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX [{name}]")
+    return [sql for _, sql in indexes]
 
 
 def refreshed_rows(conn: sqlite3.Connection, scope: Scope) -> dict[str, str]:
@@ -78,8 +92,12 @@ def people_of_filings(conn: sqlite3.Connection, scope: Scope) -> None:
                max(CASE WHEN owner_seq = 1 THEN coalesce(officer_title, other_text) END) AS title,
                count(*) AS insider_count,
                group_concat(owner_name, '; ') AS insider_names,
-               {', '.join(f'max({role}) AS {role}' for role in ROLES)}
-        FROM (SELECT * FROM filing_owners WHERE {chosen} ORDER BY accession_number, owner_seq)
+               {', '.join(f'max({role}) AS {role}' for role in ROLES)},
+               (SELECT count(*) FROM nonderiv_transactions n WHERE n.accession_number = o.accession_number)
+                   AS stock_rows,
+               (SELECT count(*) FROM deriv_transactions d WHERE d.accession_number = o.accession_number)
+                   AS derivative_rows
+        FROM (SELECT * FROM filing_owners WHERE {chosen} ORDER BY accession_number, owner_seq) o
         GROUP BY accession_number""")
     conn.execute("CREATE UNIQUE INDEX temp.trade_filings_by_accession ON trade_filings (accession_number)")
 
@@ -97,12 +115,9 @@ def insert_trades(conn: sqlite3.Connection, table: str, rows: str) -> None:
                {'0' if derivative else 't.is_open_market'}, t.is_10b5_1, t.plan_adopted_on, t.price_low,
                t.price_high, t.filing_delay_bd, t.is_late, {table_i_only.format('insider_class')}, t.quality_flags,
                nullif(CASE WHEN f.document_type LIKE '%/A' THEN 'A' ELSE '' END
-                   || CASE WHEN EXISTS (SELECT 1 FROM deriv_transactions d WHERE d.accession_number = t.accession_number)
-                           THEN 'D' ELSE '' END
+                   || CASE WHEN p.derivative_rows > 0 THEN 'D' ELSE '' END
                    || CASE WHEN t.quality_flags IS NOT NULL OR f.quality_flags IS NOT NULL THEN 'E' ELSE '' END
-                   || CASE WHEN (SELECT count(*) FROM nonderiv_transactions n WHERE n.accession_number = t.accession_number)
-                              + (SELECT count(*) FROM deriv_transactions d WHERE d.accession_number = t.accession_number) > 1
-                           THEN 'M' ELSE '' END, '')
+                   || CASE WHEN p.stock_rows + p.derivative_rows > 1 THEN 'M' ELSE '' END, '')
         FROM {table} t JOIN filings f ON f.accession_number = t.accession_number
         LEFT JOIN temp.trade_filings p ON p.accession_number = t.accession_number
         WHERE t.superseded_by IS NULL AND {rows}
@@ -110,33 +125,37 @@ def insert_trades(conn: sqlite3.Connection, table: str, rows: str) -> None:
 
 
 def insert_trades_by_filing(conn: sqlite3.Connection, filings: str) -> None:
-    """One row per filing and Table I transaction code among the trades of the filings chosen."""
+    """One row per filing and Table I transaction code among the Table I rows (t) of the filings
+    chosen, after amendments: summed, with the holding before the first and after the last (a
+    row's id is its filing's accession, "_nt" and its position)."""
     conn.execute(f"""INSERT INTO trades_by_filing
-        WITH stock AS (
-            SELECT t.*, n.row_seq, n.owned_before FROM trades t JOIN nonderiv_transactions n ON n.id = t.id
-            WHERE t.is_derivative = 0 AND t.transaction_code IS NOT NULL AND {filings}),
-        groups AS (
-            SELECT accession_number, transaction_code, min(row_seq) AS first_seq, max(row_seq) AS last_seq,
-                   count(*) AS trades, min(trade_date) AS first_trade_date, max(trade_date) AS last_trade_date,
-                   round(sum(shares), 6) AS shares,
-                   round(sum(CASE WHEN price IS NOT NULL THEN shares * price END)
-                         / nullif(sum(CASE WHEN price IS NOT NULL THEN shares END), 0), 4) AS average_price,
-                   round(sum(value_usd), 2) AS value_usd, max(is_open_market) AS is_open_market,
-                   max(is_10b5_1) AS is_10b5_1, max(quality_flags IS NOT NULL) AS flagged
-            FROM stock GROUP BY accession_number, transaction_code)
-        SELECT g.accession_number || '_' || g.transaction_code, g.accession_number, l.form_type, l.filing_date,
-               l.acceptance_datetime, g.transaction_code, g.first_trade_date, g.last_trade_date, l.ticker,
-               l.issuer_cik, l.issuer_name, l.insider_cik, l.insider_name, l.insider_count, l.insider_names, l.title,
-               {', '.join(f'l.{role}' for role in ROLES)}, g.trades, g.shares, g.average_price, g.value_usd,
-               l.owned_after,
-               CASE WHEN b.owned_before > 0 THEN round(100.0 * (l.owned_after - b.owned_before) / b.owned_before, 2) END,
+        WITH groups AS (
+            SELECT t.accession_number, t.transaction_code, count(*) AS trades,
+                   min(t.transaction_date) AS first_trade_date, max(t.transaction_date) AS last_trade_date,
+                   round(sum(t.shares), 6) AS shares,
+                   round(sum(CASE WHEN t.price_per_share IS NOT NULL THEN t.shares * t.price_per_share END)
+                         / nullif(sum(CASE WHEN t.price_per_share IS NOT NULL THEN t.shares END), 0), 4) AS average_price,
+                   round(sum(t.value_usd), 2) AS value_usd, max(t.is_open_market) AS is_open_market,
+                   max(t.is_10b5_1) AS is_10b5_1, max(t.quality_flags IS NOT NULL) AS flagged,
+                   min(t.row_seq) AS first_seq, max(t.row_seq) AS last_seq
+            FROM nonderiv_transactions t
+            WHERE t.superseded_by IS NULL AND t.transaction_code IS NOT NULL AND {filings}
+            GROUP BY t.accession_number, t.transaction_code),
+        ends AS (
+            SELECT g.*, b.owned_before, l.shares_owned_after AS owned_after FROM groups g
+            JOIN nonderiv_transactions b ON b.id = g.accession_number || '_nt' || g.first_seq
+            JOIN nonderiv_transactions l ON l.id = g.accession_number || '_nt' || g.last_seq)
+        SELECT g.accession_number || '_' || g.transaction_code, g.accession_number, f.document_type, f.filing_date,
+               f.acceptance_datetime, g.transaction_code, g.first_trade_date, g.last_trade_date,
+               f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik, p.insider_name, p.insider_count,
+               p.insider_names, p.title, {', '.join(f'p.{role}' for role in ROLES)}, g.trades, g.shares,
+               g.average_price, g.value_usd, g.owned_after,
+               CASE WHEN g.owned_before > 0 THEN round(100.0 * (g.owned_after - g.owned_before) / g.owned_before, 2) END,
                g.is_open_market, g.is_10b5_1,
-               nullif(CASE WHEN instr(coalesce(l.filing_flags, ''), 'A') THEN 'A' ELSE '' END
-                      || CASE WHEN instr(coalesce(l.filing_flags, ''), 'D') THEN 'D' ELSE '' END
-                      || CASE WHEN g.flagged OR x.quality_flags IS NOT NULL THEN 'E' ELSE '' END
+               nullif(CASE WHEN f.document_type LIKE '%/A' THEN 'A' ELSE '' END
+                      || CASE WHEN p.derivative_rows > 0 THEN 'D' ELSE '' END
+                      || CASE WHEN g.flagged OR f.quality_flags IS NOT NULL THEN 'E' ELSE '' END
                       || CASE WHEN g.trades > 1 THEN 'M' ELSE '' END, '')
-        FROM groups g
-        JOIN stock b ON b.accession_number = g.accession_number AND b.row_seq = g.first_seq
-        JOIN stock l ON l.accession_number = g.accession_number AND l.row_seq = g.last_seq
-        JOIN filings x ON x.accession_number = g.accession_number
+        FROM ends g JOIN filings f ON f.accession_number = g.accession_number
+        LEFT JOIN temp.trade_filings p ON p.accession_number = g.accession_number
         ORDER BY g.accession_number, g.transaction_code""")
