@@ -3,6 +3,7 @@ server on 127.0.0.1: the net-buying chart draws, and footnote search highlights 
 Screenshots land in test-screenshots/."""
 
 import os
+import re
 import shutil
 
 import pytest
@@ -64,3 +65,25 @@ def test_footnote_search_highlights(browser, site):
     marks = page.locator("td mark").all_inner_texts()
     screenshot(page, "footnote_search")
     assert marks and all(mark.lower() in ("weighted", "average") for mark in marks)
+
+
+def test_the_screener_filters_sorts_and_pages_in_the_browser(browser, site):
+    for name, viewport in (("desktop", {"width": 1280, "height": 1000}), ("phone", {"width": 390, "height": 844})):
+        page = browser.new_page(viewport=viewport)
+        page.goto(f"{site}/form4/trades")
+        page.select_option("select[name=_filter_column]", "transaction_code")
+        page.fill("input[name=_filter_value]", "S")
+        page.click("input[type=submit][value=Apply]")
+        page.wait_for_url(re.compile(r"transaction_code(__exact)?=S"))
+        page.locator("th a:text-is('value_usd')").dispatch_event("click")  # sort by value, smallest first
+        page.wait_for_url("**_sort=value_usd**")
+        first = page.locator("td.col-value_usd").all_inner_texts()
+        page.click("a:text('Next page')")
+        page.wait_for_url("**_next=**")
+        second = page.locator("td.col-value_usd").all_inner_texts()
+        screenshot(page, f"screener_{name}")
+        codes = set(page.locator("td.col-transaction_code").all_inner_texts())
+        assert codes and all(code.endswith("S") for code in codes)  # the code's meaning, then the code
+        values = [float(v.replace(",", "")) for v in first + second if v.strip()]
+        assert len(first) == 50 and values == sorted(values)  # the second page goes on where the first ended
+        page.close()
