@@ -285,12 +285,13 @@ def test_a_total_typed_as_a_price_is_suspect(history_db):
 def test_derive_recomputes_the_same_without_reparsing(tmp_path, sample_db_path):
     db_path = tmp_path / "form4.db"
     db_path.write_bytes(sample_db_path.read_bytes())
-    before = list(sqlite_utils.Database(db_path).conn.iterdump())
+    before = sorted(sqlite_utils.Database(db_path).conn.iterdump())
     with sqlite3.connect(db_path) as conn:
         conn.execute("update nonderiv_transactions set value_usd = null, is_10b5_1 = null")
     result = CliRunner().invoke(cli, ["derive", "--db", str(db_path)])
     assert result.exit_code == 0, result.output
-    assert list(sqlite_utils.Database(db_path).conn.iterdump()) == before
+    # Sorted: a whole derive builds the wide tables' indexes (and their statistics) anew, after the others.
+    assert sorted(sqlite_utils.Database(db_path).conn.iterdump()) == before
 
 
 def test_a_second_derive_rewrites_only_the_rows_amendments_mark(tmp_path, corpus_db_path):

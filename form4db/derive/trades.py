@@ -50,19 +50,20 @@ def derive_trades(conn: sqlite3.Connection, scope: Scope) -> None:
     insert_trades_by_filing(conn, "1" if scope.everything else
                             "t.accession_number IN (SELECT DISTINCT accession_number FROM temp.refreshed)")
     if scope.everything:
-        for statement in indexes:
+        for name, statement in indexes:
             conn.execute(statement)
+            conn.execute(f"ANALYZE [{name}]")  # the statistics DROP INDEX took with it
     for temporary in ("trade_filings", "refreshed"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{temporary}")
 
 
-def drop_indexes(conn: sqlite3.Connection) -> list[str]:
-    """Drop the wide tables' indexes; the statements that create them again."""
+def drop_indexes(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Drop the wide tables' indexes; their names and the statements that create them again."""
     indexes = conn.execute(f"""SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
         AND tbl_name IN ({', '.join(f"'{table}'" for table in WIDE_TABLES)})""").fetchall()
     for name, _ in indexes:
         conn.execute(f"DROP INDEX [{name}]")
-    return [sql for _, sql in indexes]
+    return indexes
 
 
 def refreshed_rows(conn: sqlite3.Connection, scope: Scope) -> dict[str, str]:
