@@ -50,6 +50,7 @@ def derive_trades(conn: sqlite3.Connection, scope: Scope) -> None:
     insert_trades_by_filing(conn, "1" if scope.everything else
                             "t.accession_number IN (SELECT DISTINCT accession_number FROM temp.refreshed)")
     if scope.everything:
+        conn.execute("PRAGMA analysis_limit = 1000")  # approximate statistics, in bounded time, as the loader's
         for name, statement in indexes:
             conn.execute(statement)
             conn.execute(f"ANALYZE [{name}]")  # the statistics DROP INDEX took with it
