@@ -27,7 +27,7 @@ def site_db_path(tmp_path_factory):
 @pytest.fixture
 def datasette(site_db_path):
     return Datasette([str(site_db_path)], metadata=yaml.safe_load(METADATA.read_text()),
-                     plugins_dir=str(REPO / "plugins"))
+                     plugins_dir=str(REPO / "plugins"), template_dir=str(REPO / "templates"))
 
 
 def documented_columns(query: dict) -> list[str]:
@@ -133,3 +133,11 @@ async def test_insider_history_by_cik_by_name_and_by_default(datasette, site_db_
         assert len(found) == thiel_rows > 20
     found = (await datasette.client.get("/form4/insider_history.json?_shape=array")).json()
     assert {row["owner_cik"] for row in found} == {newest_owner}
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+async def test_every_screen_is_titled_by_its_title_not_its_sql(datasette, name):
+    response = await datasette.client.get(f"/form4/{name}")
+    assert response.status_code == 200
+    title = re.search(r"<title>(.*?)</title>", response.text, re.S).group(1).strip()
+    assert title == f"{QUERIES[name]['title']} — form4".replace("&", "&amp;").replace("'", "&#39;")
