@@ -2,6 +2,7 @@
 
 import re
 import sqlite3
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -141,3 +142,26 @@ async def test_every_screen_is_titled_by_its_title_not_its_sql(datasette, name):
     assert response.status_code == 200
     title = re.search(r"<title>(.*?)</title>", response.text, re.S).group(1).strip()
     assert title == f"{QUERIES[name]['title']} — form4".replace("&", "&amp;").replace("'", "&#39;")
+
+
+@pytest.mark.parametrize("written", ["1000000", "1,000,000", "$1,000,000", "1m", "1000k", "$ 1.0M"])
+async def test_amounts_are_read_as_people_write_them(datasette, written):
+    canonical = (await datasette.client.get(
+        "/form4/officer_director_purchases.json?_shape=array&min_value=1000000&days=100000")).json()
+    found = await datasette.client.get(
+        "/form4/officer_director_purchases.json?_shape=array&days=100000&min_value=" + quote(written))
+    assert found.status_code == 200 and found.json() == canonical
+    assert all(row["value_usd"] >= 1_000_000 for row in canonical)
+
+
+@pytest.mark.parametrize("query, parameter", [
+    ("officer_director_purchases.json?min_value=abc", "min_value"),
+    ("officer_director_purchases.json?min_value=25%2C00", "min_value"),
+    ("largest_sales.json?days=abc", "days"),
+    ("cluster_buys.json?min_insiders=2.5", "min_insiders")])
+async def test_a_parameter_that_cannot_be_read_gets_a_400_naming_it(datasette, query, parameter):
+    response = await datasette.client.get(f"/form4/{query}")
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(f"{parameter}=")
+    page = await datasette.client.get(f"/form4/{query.replace('.json', '')}")
+    assert page.status_code == 400 and f"{parameter}=" in page.text and "write it as" in page.text
