@@ -5,6 +5,7 @@ import re
 import sqlite3
 from functools import lru_cache
 
+from .amendments import OWNER_SET
 from .scope import TRANSACTION_TABLES, Scope, update_changed
 
 
@@ -48,8 +49,6 @@ def derive_filings(conn: sqlite3.Connection, scope: Scope) -> None:
 
 ROW_FACTS = "lower(security_title), transaction_date, transaction_code, acquired_disposed, shares, price_per_share, " \
             "shares_owned_after"
-OWNERS = "(SELECT group_concat(owner_cik) FROM (SELECT owner_cik FROM filing_owners o " \
-         "WHERE o.accession_number = {} ORDER BY owner_cik))"
 
 
 def derive_copies(conn: sqlite3.Connection, scope: Scope) -> None:
@@ -67,7 +66,7 @@ def derive_copies(conn: sqlite3.Connection, scope: Scope) -> None:
                       AND a.document_type = c.document_type AND a.accession_source != 'content_hash'
         WHERE c.accession_source = 'content_hash' AND c.issuer_cik IS NOT NULL
           AND ({scope.added('c.accession_number')} OR {scope.added('a.accession_number')})
-          AND {OWNERS.format('c.accession_number')} IS {OWNERS.format('a.accession_number')}
+          AND {OWNER_SET.format('c.accession_number')} IS {OWNER_SET.format('a.accession_number')}
         ORDER BY c.accession_number, a.accession_number""").fetchall()
     for copy, original in pairs:
         matched = rows_repeated(conn, copy, original)
