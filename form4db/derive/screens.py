@@ -7,6 +7,7 @@ from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 
+from .own_facts import EXACT_DECIMALS
 from .scope import Scope
 
 
@@ -124,20 +125,20 @@ def derive_exercise_sales(conn: sqlite3.Connection, scope: Scope) -> None:
     conn.execute(f"""
         INSERT INTO exercise_sales
         WITH exercised AS (
-            SELECT accession_number, transaction_date, round(sum(shares), 6) AS shares FROM deriv_transactions
+            SELECT accession_number, transaction_date, round(sum(shares), {EXACT_DECIMALS}) AS shares FROM deriv_transactions
             WHERE transaction_code IN ('M', 'X', 'O') AND superseded_by IS NULL AND transaction_date IS NOT NULL
               AND {affected}
             GROUP BY accession_number, transaction_date),
         sold AS (
             SELECT accession_number, transaction_date,
-                   round(sum(CASE WHEN transaction_code = 'S' THEN shares END), 6) AS shares,
-                   round(sum(CASE WHEN transaction_code = 'F' THEN shares END), 6) AS withheld,
+                   round(sum(CASE WHEN transaction_code = 'S' THEN shares END), {EXACT_DECIMALS}) AS shares,
+                   round(sum(CASE WHEN transaction_code = 'F' THEN shares END), {EXACT_DECIMALS}) AS withheld,
                    round(sum(CASE WHEN transaction_code = 'S' THEN value_usd END), 2) AS value_usd,
                    max(CASE WHEN transaction_code = 'S' THEN is_10b5_1 END) AS is_10b5_1
             FROM nonderiv_transactions_amended WHERE transaction_code IN ('S', 'F') AND {affected}
             GROUP BY accession_number, transaction_date)
         SELECT e.accession_number || '_' || e.transaction_date, e.accession_number, e.transaction_date,
-               e.shares, s.shares, coalesce(s.withheld, 0), round(e.shares - s.shares - coalesce(s.withheld, 0), 6),
+               e.shares, s.shares, coalesce(s.withheld, 0), round(e.shares - s.shares - coalesce(s.withheld, 0), {EXACT_DECIMALS}),
                s.value_usd, s.is_10b5_1
         FROM exercised e JOIN sold s USING (accession_number, transaction_date)
         WHERE s.shares IS NOT NULL

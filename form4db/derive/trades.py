@@ -17,6 +17,7 @@ import sqlite3
 
 from ..schema import WIDE_TABLES
 from .insiders import insider_class_rows
+from .own_facts import EXACT_DECIMALS
 from .scope import TRANSACTION_TABLES, Scope
 
 ROLES = ("is_director", "is_officer", "is_ten_percent_owner", "is_ceo", "is_cfo", "is_coo", "is_president",
@@ -104,6 +105,15 @@ def people_of_filings(conn: sqlite3.Connection, scope: Scope) -> None:
     conn.execute("CREATE UNIQUE INDEX temp.trade_filings_by_accession ON trade_filings (accession_number)")
 
 
+def filing_flags(flagged: str, several: str) -> str:
+    """filing_flags as SQL on the filing f and its people p, given when the rows are flagged (E,
+    with the filing's own flags) and when there are several (M)."""
+    return f"""nullif(CASE WHEN f.document_type LIKE '%/A' THEN 'A' ELSE '' END
+        || CASE WHEN p.derivative_rows > 0 THEN 'D' ELSE '' END
+        || CASE WHEN {flagged} OR f.quality_flags IS NOT NULL THEN 'E' ELSE '' END
+        || CASE WHEN {several} THEN 'M' ELSE '' END, '')"""
+
+
 def insert_trades(conn: sqlite3.Connection, table: str, rows: str) -> None:
     """The rows of ``table`` that ``rows`` selects and no row supersedes, as trades."""
     derivative = int(table == "deriv_transactions")
@@ -116,10 +126,7 @@ def insert_trades(conn: sqlite3.Connection, table: str, rows: str) -> None:
                t.value_usd, t.shares_owned_after, {table_i_only.format('owned_change_pct')}, t.direct_indirect,
                {'0' if derivative else 't.is_open_market'}, t.is_10b5_1, t.plan_adopted_on, t.price_low,
                t.price_high, t.filing_delay_bd, t.is_late, {table_i_only.format('insider_class')}, t.quality_flags,
-               nullif(CASE WHEN f.document_type LIKE '%/A' THEN 'A' ELSE '' END
-                   || CASE WHEN p.derivative_rows > 0 THEN 'D' ELSE '' END
-                   || CASE WHEN t.quality_flags IS NOT NULL OR f.quality_flags IS NOT NULL THEN 'E' ELSE '' END
-                   || CASE WHEN p.stock_rows + p.derivative_rows > 1 THEN 'M' ELSE '' END, '')
+               {filing_flags("t.quality_flags IS NOT NULL", "p.stock_rows + p.derivative_rows > 1")}
         FROM {table} t JOIN filings f ON f.accession_number = t.accession_number
         LEFT JOIN temp.trade_filings p ON p.accession_number = t.accession_number
         WHERE t.superseded_by IS NULL AND {rows}
@@ -134,7 +141,7 @@ def insert_trades_by_filing(conn: sqlite3.Connection, filings: str) -> None:
         WITH groups AS (
             SELECT t.accession_number, t.transaction_code, count(*) AS trades,
                    min(t.transaction_date) AS first_trade_date, max(t.transaction_date) AS last_trade_date,
-                   round(sum(t.shares), 6) AS shares,
+                   round(sum(t.shares), {EXACT_DECIMALS}) AS shares,
                    round(sum(CASE WHEN t.price_per_share IS NOT NULL THEN t.shares * t.price_per_share END)
                          / nullif(sum(CASE WHEN t.price_per_share IS NOT NULL THEN t.shares END), 0), 4) AS average_price,
                    round(sum(t.value_usd), 2) AS value_usd, max(t.is_open_market) AS is_open_market,
@@ -154,10 +161,7 @@ def insert_trades_by_filing(conn: sqlite3.Connection, filings: str) -> None:
                g.average_price, g.value_usd, g.owned_after,
                CASE WHEN g.owned_before > 0 THEN round(100.0 * (g.owned_after - g.owned_before) / g.owned_before, 2) END,
                g.is_open_market, g.is_10b5_1,
-               nullif(CASE WHEN f.document_type LIKE '%/A' THEN 'A' ELSE '' END
-                      || CASE WHEN p.derivative_rows > 0 THEN 'D' ELSE '' END
-                      || CASE WHEN g.flagged OR f.quality_flags IS NOT NULL THEN 'E' ELSE '' END
-                      || CASE WHEN g.trades > 1 THEN 'M' ELSE '' END, '')
+               {filing_flags("g.flagged", "g.trades > 1")}
         FROM ends g JOIN filings f ON f.accession_number = g.accession_number
         LEFT JOIN temp.trade_filings p ON p.accession_number = g.accession_number
         ORDER BY g.accession_number, g.transaction_code""")
