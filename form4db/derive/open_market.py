@@ -23,7 +23,7 @@ COMMON_EQUITY = re.compile(
 NOT_COMMON_EQUITY = re.compile(
     r"\bpref(erred|\.)?\b|warrant|\boptions?\b|\brights?\b|\bnotes?\b|debenture|\bbonds?\b|swap|phantom"
     r"|\brsus?\b|restricted stock units?|\bperformance\b|deferred|\bcalls?\b|\bputs?\b"
-    r"|\bunits?\b(?!.*\b(limited partner|common)\b)(?<!common units)(?<!common unit)"
+    r"|\bunits?\b(?!.*\b(limited partner|common)\b)"  # "common unit" is taken before this is read
     r"|\bconvertible (notes?|debentures?|preferred|senior)\b|certificates?")
 
 

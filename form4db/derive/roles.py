@@ -43,7 +43,7 @@ TITLE_WORDS = set("""
 and of the a an interim acting co director directors board officer officers president chair chairman chairwoman
 chairperson vice ceo cfo coo cao cto cio cco cmo cso chro clo cpo cro peo pfo pao gc treasurer secretary
 counsel evp svp sevp vp executive exec senior sr principal chief member trustee founder cofounder manager
-managing partner controller owner interim general legal financial finance operating operations accounting
+managing partner controller owner general legal financial finance operating operations accounting
 technology information marketing head company issuer corporation global lead independent non nonexecutive
 administrative admin human resources people strategy business development commercial medical scientific research
 corporate affairs communications investment risk compliance digital product revenue innovation transformation
