@@ -34,20 +34,21 @@ def price_ranges(text: str | None) -> list[tuple[float, float, str | None]]:
     """Every range a footnote gives, in order: (lowest, highest, the date of the trades it covers when
     the footnote pairs dates with ranges "respectively", else None)."""
     text = text or ""
-    found = [(number(match[1] or match[3]), number(match[2] or match[4])) for match in RANGE.finditer(text)]
+    matches = list(RANGE.finditer(text))
+    found = [(number(match[1] or match[3]), number(match[2] or match[4])) for match in matches]
     if not found and (lowest := LOWEST.search(text)) and (highest := HIGHEST.search(text)):
         found = [(number(lowest[1]), number(highest[1]))]
     ranges = [(min(bounds), max(bounds)) for bounds in found]  # "$9.8202 to $9.79" too
-    days = dated(text, len(ranges))
+    days = dated(text[:matches[0].start()], len(ranges), text) if len(matches) > 1 else [None] * len(ranges)
     return [(low, high, day) for (low, high), day in zip(ranges, days)]
 
 
-def dated(text: str, count: int) -> list[str | None]:
+def dated(before_ranges: str, count: int, text: str) -> list[str | None]:
     """The dates a footnote pairs with its ``count`` ranges ("on February 16 and February 21 ...
-    at prices ranging from $X to $Y and $Z to $W, respectively"), or None for each."""
-    if count > 1 and "respectively" in text.lower():
-        first_range = RANGE.search(text).start()
-        days = [day for match in DATE_IN_TEXT.finditer(text[:first_range]) if (day := iso_date(match))]
+    at prices ranging from $X to $Y and $Z to $W, respectively"), read from the text before its
+    first range, or None for each."""
+    if "respectively" in text.lower():
+        days = [day for match in DATE_IN_TEXT.finditer(before_ranges) if (day := iso_date(match))]
         if len(days) == count:
             return days
     return [None] * count
