@@ -216,6 +216,11 @@ CREATE TABLE IF NOT EXISTS build_errors (
 );
 """
 
+# The roles derive reads from an owner's title (form4db.derive.roles), and the wide tables' role
+# flags: the relationships as filed, then those roles (each 1 when any owner of the filing has it).
+OWNER_ROLES = ("is_ceo", "is_cfo", "is_coo", "is_president", "is_chair", "is_general_counsel")
+INSIDER_ROLES = ("is_director", "is_officer", "is_ten_percent_owner", *OWNER_ROLES)
+
 # Derived facts, beside the as-filed columns: form4db.derive computes them from stored facts
 # (`form4db derive` recomputes them without re-parsing). Added to existing tables when missing.
 TRANSACTION_DERIVED = [
@@ -242,8 +247,7 @@ DERIVED_COLUMNS = {
         ("insider_class", "TEXT"),
     ],
     "deriv_transactions": TRANSACTION_DERIVED,
-    "filing_owners": [(role, "INTEGER") for role in
-                      ("is_ceo", "is_cfo", "is_coo", "is_president", "is_chair", "is_general_counsel")],
+    "filing_owners": [(role, "INTEGER") for role in OWNER_ROLES],
 }
 WIDE_TABLES = ("trades", "trades_by_filing")  # filled whole by derive, like the derived columns
 DERIVED_COLUMN_NAMES = {table: {name for name, _ in columns} for table, columns in DERIVED_COLUMNS.items()}
@@ -257,15 +261,7 @@ WHO_TRADED = """ticker TEXT,
     insider_count INTEGER,
     insider_names TEXT,
     title TEXT,
-    is_director INTEGER,
-    is_officer INTEGER,
-    is_ten_percent_owner INTEGER,
-    is_ceo INTEGER,
-    is_cfo INTEGER,
-    is_coo INTEGER,
-    is_president INTEGER,
-    is_chair INTEGER,
-    is_general_counsel INTEGER,"""
+    """ + "\n    ".join(f"{role} INTEGER," for role in INSIDER_ROLES)
 
 DERIVED_TABLES = f"""
 CREATE TABLE IF NOT EXISTS calendar (

@@ -15,9 +15,9 @@ import re
 import sqlite3
 from functools import lru_cache
 
+from ..schema import OWNER_ROLES
 from .scope import Scope, update_changed
 
-ROLES = ("is_ceo", "is_cfo", "is_coo", "is_president", "is_chair", "is_general_counsel")
 ROLE_PATTERNS = {
     "is_ceo": r"\bco ?ceo\b|\bceo\b|chief executive officer|principal executive officer|\bpeo\b",
     "is_cfo": r"\bcfo\b|chief financial officer|principal financial officer|\bpfo\b|chief finance officer",
@@ -104,14 +104,14 @@ def roles_in(text: str) -> set[str]:
 
 @lru_cache(maxsize=8192)  # titles repeat across an owner's filings
 def owner_roles(title: str | None, other_text: str | None, remarks: str | None) -> str:
-    """The roles an owner holds, as a comma-separated list of ROLES (empty for none): from the
-    title and the other text (a former role there, "Fmr Director, President & CFO", is none),
+    """The roles an owner holds, as a comma-separated list of OWNER_ROLES (empty for none): from
+    the title and the other text (a former role there, "Fmr Director, President & CFO", is none),
     and from the remarks when either points there."""
     parts = [part for part in (title, other_text) if part]
     if remarks and any(SEE_REMARKS.search(part) for part in parts):
         parts.append(remarks)
     held = set().union(*(roles_in(part) for part in parts if not NOT_CURRENT.match(normalized(part))))
-    return ",".join(role for role in ROLES if role in held)
+    return ",".join(role for role in OWNER_ROLES if role in held)
 
 
 def derive_owner_roles(conn: sqlite3.Connection, scope: Scope) -> None:
@@ -122,7 +122,8 @@ def derive_owner_roles(conn: sqlite3.Connection, scope: Scope) -> None:
     points_to_remarks = "(o.officer_title LIKE '%remark%' OR o.other_text LIKE '%remark%')"
     remarks = f"""CASE WHEN {points_to_remarks}
         THEN (SELECT f.remarks FROM filings f WHERE f.accession_number = o.accession_number) END"""
-    update_changed(conn, "filing_owners", {role: f"instr(',' || t.roles || ',', ',{role},') > 0" for role in ROLES},
+    flags = {role: f"instr(',' || t.roles || ',', ',{role},') > 0" for role in OWNER_ROLES}
+    update_changed(conn, "filing_owners", flags,
                    f"""(SELECT o.rowid AS rowid, o.accession_number,
                            owner_roles(o.officer_title, o.other_text, {remarks}) AS roles FROM filing_owners o
                         WHERE {scope.added("o.accession_number")} LIMIT -1) t""",

@@ -15,13 +15,11 @@ transactions in the filing (in trades_by_filing: in the group).
 
 import sqlite3
 
-from ..schema import WIDE_TABLES
+from ..schema import INSIDER_ROLES, WIDE_TABLES
 from .insiders import insider_class_rows
 from .own_facts import EXACT_DECIMALS
 from .scope import TRANSACTION_TABLES, Scope
 
-ROLES = ("is_director", "is_officer", "is_ten_percent_owner", "is_ceo", "is_cfo", "is_coo", "is_president",
-         "is_chair", "is_general_counsel")
 SEARCHED = ("ticker", "issuer_name", "insider_names")
 
 
@@ -95,7 +93,7 @@ def people_of_filings(conn: sqlite3.Connection, scope: Scope) -> None:
                max(CASE WHEN owner_seq = 1 THEN coalesce(officer_title, other_text) END) AS title,
                count(*) AS insider_count,
                group_concat(owner_name, '; ') AS insider_names,
-               {', '.join(f'max({role}) AS {role}' for role in ROLES)},
+               {', '.join(f'max({role}) AS {role}' for role in INSIDER_ROLES)},
                (SELECT count(*) FROM nonderiv_transactions n WHERE n.accession_number = o.accession_number)
                    AS stock_rows,
                (SELECT count(*) FROM deriv_transactions d WHERE d.accession_number = o.accession_number)
@@ -121,7 +119,7 @@ def insert_trades(conn: sqlite3.Connection, table: str, rows: str) -> None:
     conn.execute(f"""INSERT INTO trades
         SELECT t.id, t.accession_number, f.document_type, f.filing_date, f.acceptance_datetime, t.transaction_date,
                f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik, p.insider_name, p.insider_count,
-               p.insider_names, p.title, {', '.join(f'p.{role}' for role in ROLES)},
+               p.insider_names, p.title, {', '.join(f'p.{role}' for role in INSIDER_ROLES)},
                t.security_title, {derivative}, t.transaction_code, t.acquired_disposed, t.shares, t.price_per_share,
                t.value_usd, t.shares_owned_after, {table_i_only.format('owned_change_pct')}, t.direct_indirect,
                {'0' if derivative else 't.is_open_market'}, t.is_10b5_1, t.plan_adopted_on, t.price_low,
@@ -143,7 +141,8 @@ def insert_trades_by_filing(conn: sqlite3.Connection, filings: str) -> None:
                    min(t.transaction_date) AS first_trade_date, max(t.transaction_date) AS last_trade_date,
                    round(sum(t.shares), {EXACT_DECIMALS}) AS shares,
                    round(sum(CASE WHEN t.price_per_share IS NOT NULL THEN t.shares * t.price_per_share END)
-                         / nullif(sum(CASE WHEN t.price_per_share IS NOT NULL THEN t.shares END), 0), 4) AS average_price,
+                         / nullif(sum(CASE WHEN t.price_per_share IS NOT NULL THEN t.shares END), 0), 4)
+                       AS average_price,
                    round(sum(t.value_usd), 2) AS value_usd, max(t.is_open_market) AS is_open_market,
                    max(t.is_10b5_1) AS is_10b5_1, max(t.quality_flags IS NOT NULL) AS flagged,
                    min(t.row_seq) AS first_seq, max(t.row_seq) AS last_seq
@@ -157,9 +156,10 @@ def insert_trades_by_filing(conn: sqlite3.Connection, filings: str) -> None:
         SELECT g.accession_number || '_' || g.transaction_code, g.accession_number, f.document_type, f.filing_date,
                f.acceptance_datetime, g.transaction_code, g.first_trade_date, g.last_trade_date,
                f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik, p.insider_name, p.insider_count,
-               p.insider_names, p.title, {', '.join(f'p.{role}' for role in ROLES)}, g.trades, g.shares,
+               p.insider_names, p.title, {', '.join(f'p.{role}' for role in INSIDER_ROLES)}, g.trades, g.shares,
                g.average_price, g.value_usd, g.owned_after,
-               CASE WHEN g.owned_before > 0 THEN round(100.0 * (g.owned_after - g.owned_before) / g.owned_before, 2) END,
+               CASE WHEN g.owned_before > 0
+                    THEN round(100.0 * (g.owned_after - g.owned_before) / g.owned_before, 2) END,
                g.is_open_market, g.is_10b5_1,
                {filing_flags("g.flagged", "g.trades > 1")}
         FROM ends g JOIN filings f ON f.accession_number = g.accession_number
