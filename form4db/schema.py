@@ -261,6 +261,7 @@ WHO_TRADED = """ticker TEXT,
     insider_count INTEGER,
     insider_names TEXT,
     title TEXT,
+    roles TEXT,
     """ + "\n    ".join(f"{role} INTEGER," for role in INSIDER_ROLES)
 
 DERIVED_TABLES = f"""

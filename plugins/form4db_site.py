@@ -4,6 +4,7 @@ meaning, CIKs link to their screens, and the SQL function the queries may use fo
 import re
 
 from datasette import hookimpl
+from datasette.utils import derive_named_parameters
 from markupsafe import Markup, escape
 
 from form4db.derive import business_days
@@ -82,16 +83,40 @@ def prepare_connection(conn):
 
 @hookimpl
 def extra_template_vars(template, datasette):
-    if template != "index.html":
+    if template not in ("index.html", "pages/screens.html"):
         return None
 
     async def inner():
         database = datasette.get_database("form4")
         found = await database.execute("select key, value from build_info")
-        queries = datasette.metadata("queries", database="form4") or {}
         return {
             "form4db_freshness": {key: value for key, value in found.rows},
-            "form4db_screens": list(queries.items()),
+            "form4db_screens": await screens(datasette, database),
         }
 
     return inner
+
+
+SCREEN_FEEDS: dict[tuple[str, str], bool] = {}  # (database file, screen) -> whether it has an Atom feed
+
+
+async def screens(datasette, database) -> list[dict]:
+    """Every screen: name, title, description, whether it is one of OpenInsider's presets and
+    whether it has an Atom feed (its columns make entries: plugins/atom_feeds.py)."""
+    listed = []
+    for name, query in (await datasette.get_canned_queries(database.name, None)).items():
+        key = (database.path, name)
+        if key not in SCREEN_FEEDS:
+            can_render_atom = datasette.renderers["atom"][1]
+            SCREEN_FEEDS[key] = bool(can_render_atom(columns=await screen_columns(database, query["sql"])))
+        listed.append({"name": name, "title": query.get("title") or name, "description": query.get("description"),
+                       "preset": bool(query.get("preset")), "fragment": query.get("fragment"),
+                       "feed": SCREEN_FEEDS[key]})
+    return listed
+
+
+async def screen_columns(database, sql: str) -> list[str]:
+    """The columns a screen returns, from a statement that reads no row."""
+    names = await derive_named_parameters(database, sql)
+    params = {name: 0 if name == "_page_offset" else "" for name in names}
+    return (await database.execute(f"select * from ({sql}) limit 0", params)).columns

@@ -29,9 +29,9 @@ def test_serve_command_serves_the_sample(tmp_path):
     bin_dir = f"{sys.prefix}/bin"
     subprocess.run([f"{bin_dir}/form4db", "build", str(site / "data" / "sample"), "--db", str(site / "form4.db")],
                    check=True, capture_output=True)
-    for path in ["/form4/filings.json?_shape=array&_size=1", "/", "/robots.txt", "/form4/cluster_buys.atom?days=5000"]:
+    for path in ["/form4/filings.json?_shape=array&_size=1", "/", "/robots.txt", "/form4/cluster_buys.atom?days=5000", "/screens", "/form4/latest_insider_trading.atom"]:
         result = subprocess.run([f"{bin_dir}/datasette", "serve", ".", "--get", path],
                                 cwd=site, check=True, capture_output=True, text=True)
         assert result.stdout, path
     home = subprocess.run([f"{bin_dir}/datasette", "serve", ".", "--get", "/"], cwd=site, capture_output=True, text=True)
-    assert "Search footnotes and remarks" in home.stdout and "Cluster buys" in home.stdout
+    assert "Search footnotes and remarks" in home.stdout and "Latest cluster buys" in home.stdout

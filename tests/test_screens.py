@@ -7,7 +7,6 @@ from urllib.parse import quote
 import pytest
 import yaml
 from datasette.app import Datasette
-from lxml import etree
 
 from form4db.build import build
 
@@ -15,7 +14,6 @@ from .conftest import CORPUS_XML, METADATA, REPO, SAMPLE
 
 pytestmark = pytest.mark.usefixtures("corpus")
 QUERIES = yaml.safe_load(METADATA.read_text())["databases"]["form4"]["queries"]
-ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +29,18 @@ def datasette(site_db_path):
                      plugins_dir=str(REPO / "plugins"), template_dir=str(REPO / "templates"))
 
 
+PRESET_COLUMNS = ["filing_flags", "filing_date", "last_trade_date", "ticker", "issuer_name", "insider_name", "roles",
+                  "transaction_code", "average_price", "shares", "owned_after", "owned_change_pct", "value_usd",
+                  "is_10b5_1", "accession_number", "id", "acceptance_datetime", "first_trade_date", "issuer_cik",
+                  "insider_cik", "insider_names", "title"]
+
+
 def documented_columns(query: dict) -> list[str]:
-    return re.search(r"Columns: (.+)\.$", query["description"]).group(1).split(", ")
+    """The columns a screen's description lists; OpenInsider's presets all show trades_by_filing's."""
+    if query.get("preset") and "Columns:" not in query["description"]:
+        return PRESET_COLUMNS
+    columns = re.search(r"Columns: (.+)\.$", query["description"]).group(1)
+    return re.sub(r" and the feed's |, and ", ", ", columns).split(", ")
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
@@ -41,8 +49,10 @@ async def test_every_screen_answers_with_rows_and_its_documented_columns(dataset
     response = await datasette.client.get(f"/form4/{name}.json?_shape=array")
     assert response.status_code == 200, response.text[:500]
     found = response.json()
-    assert found, f"{name} has no rows with its default parameters"
-    assert list(found[0]) == documented_columns(QUERIES[name])
+    if not QUERIES[name].get("preset"):  # tests/test_presets.py finds every preset's rows in 2023 Q1
+        assert found, f"{name} has no rows with its default parameters"
+    columns = (await datasette.client.get(f"/form4/{name}.json?_shape=objects")).json()["columns"]
+    assert columns == documented_columns(QUERIES[name])
     page = await datasette.client.get(f"/form4/{name}")
     assert page.status_code == 200
 
@@ -90,20 +100,6 @@ async def test_charts_have_fragments_iso_months_and_few_rows(datasette):
         assert QUERIES[name]["fragment"].startswith("g.mark=")
 
 
-@pytest.mark.parametrize("name", ["open_market_trades", "cluster_buys"])
-async def test_feeds_are_valid_atom(datasette, name):
-    response = await datasette.client.get(f"/form4/{name}.atom?days=5000")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("application/xml")
-    feed = etree.fromstring(response.content)
-    assert feed.tag == ATOM + "feed"
-    entries = feed.findall(ATOM + "entry")
-    assert entries
-    for entry in entries:
-        assert entry.findtext(ATOM + "id") and entry.findtext(ATOM + "title")
-        assert re.match(r"\d{4}-\d{2}-\d{2}T", entry.findtext(ATOM + "updated"))
-
-
 async def test_links_and_code_meanings(datasette):
     page = (await datasette.client.get("/form4/largest_sales?days=3650&issuer=AFRM")).text
     assert "https://www.sec.gov/Archives/edgar/data/1820953/000162828024030951/0001628280-24-030951-index.htm" in page
@@ -129,9 +125,11 @@ async def test_insider_history_by_cik_by_name_and_by_default(datasette, site_db_
     newest_owner = conn.execute("""SELECT o.owner_cik FROM filing_owners o JOIN filings f USING (accession_number)
         WHERE o.owner_cik IS NOT NULL ORDER BY f.period_of_report DESC LIMIT 1""").fetchone()[0]
     for owner in ("1211060", "thiel"):
-        found = (await datasette.client.get(f"/form4/insider_history.json?owner={owner}&_shape=array")).json()
+        first = (await datasette.client.get(f"/form4/insider_history.json?owner={owner}&_shape=objects")).json()
+        rest = (await datasette.client.get(f"/form4/insider_history.json?owner={owner}&_shape=array&_next=100")).json()
+        found = first["rows"] + rest
         assert {row["owner_cik"] for row in found} == {1211060} and {row["owner_name"] for row in found} == {"THIEL PETER"}
-        assert len(found) == thiel_rows > 20
+        assert len(found) == first["total_rows"] == thiel_rows > 100
     found = (await datasette.client.get("/form4/insider_history.json?_shape=array")).json()
     assert {row["owner_cik"] for row in found} == {newest_owner}
 
