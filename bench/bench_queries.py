@@ -20,6 +20,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 import httpx
@@ -41,7 +42,7 @@ def pages(db_path: Path) -> dict[str, str]:
     queries = yaml.safe_load((REPO / "metadata.yml").read_text())["databases"]["form4"]["queries"]
     conn = sqlite3.connect(db_path)
     row_id = conn.execute("select id from nonderiv_transactions limit 1").fetchone()[0]
-    return {**screener_pages(conn), 
+    return {**screener_pages(conn),
         **{name: f"/form4/{name}.json?_shape=array" for name in queries},
         "footnote_search q=weighted average": "/form4/footnote_search.json?q=weighted+average&_shape=array",
         "table page with a facet": "/form4/nonderiv_transactions.json?_facet=transaction_code",
@@ -58,8 +59,8 @@ def screener_pages(conn: sqlite3.Connection) -> dict[str, str]:
     return {
         "screener: P of $25k or more, newest filed first":
             screener + "transaction_code=P&value_usd__gte=25000&_sort_desc=filing_date",
-        "screener: CEO sales of $100k or more": screener + "transaction_code=S&value_usd__gte=100000&is_ceo=1",
-        "screener: CFO sales of $100k or more": screener + "transaction_code=S&value_usd__gte=100000&is_cfo=1",
+        "screener: CEO or CFO sales of $100k or more":
+            screener + "transaction_code=S&value_usd__gte=100000&_where=" + quote("is_ceo = 1 or is_cfo = 1"),
         "screener: one ticker's trades": screener + f"ticker={ticker}&_sort_desc=trade_date",
         "screener: one insider's trades": screener + f"insider_cik={insider}&_sort_desc=trade_date",
         "screener: search an insider's name": screener + "_search=" + name.split()[0],
@@ -114,6 +115,8 @@ def percentile(times: list[float], fraction: float) -> float:
 @click.option("--results", type=click.Path(dir_okay=False), help="Also append the figures to this file (bench/results.py).")
 def main(db, runs, results):
     filings = filing_count(db)
+    queries = {**yaml.safe_load((REPO / "metadata.yml").read_text())["databases"]["form4"]["queries"],
+               "footnote_search q=weighted average": {}, "table page with a facet": {}, "row page": {}}
     with serving(db) as base:
         print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8}  status")
         # A cookie keeps the response cache out of it: these are the times of working each page out.
@@ -125,8 +128,9 @@ def main(db, runs, results):
                     status = client.get(path).status_code
                     times.append((time.perf_counter() - started) * 1000)
                 print(f"{name:40} {statistics.median(times):8.1f} {percentile(times, 0.95):8.1f}  {status}")
+                target = "p95 < 300 ms" if name.startswith("screener") or queries[name].get("preset") else "p95 < 500 ms"
                 record(results, f"{name}, {filings:,} filings", f"p50 / p95 of {runs} (HTTP {status})",
-                       f"{statistics.median(times):.0f} / {percentile(times, 0.95):.0f} ms", "p95 < 500 ms")
+                       f"{statistics.median(times):.0f} / {percentile(times, 0.95):.0f} ms", target)
 
 
 if __name__ == "__main__":

@@ -87,3 +87,28 @@ def test_the_screener_filters_sorts_and_pages_in_the_browser(browser, site):
         values = [float(v.replace(",", "")) for v in first + second if v.strip()]
         assert len(first) == 50 and values == sorted(values)  # the second page goes on where the first ended
         page.close()
+
+
+def test_a_preset_pages_and_opens_the_screener_in_the_browser(browser, site):
+    for name, viewport in (("desktop", {"width": 1280, "height": 1000}), ("phone", {"width": 390, "height": 844})):
+        page = browser.new_page(viewport=viewport)
+        page.goto(f"{site}/screens")
+        screenshot(page, f"screens_{name}")
+        page.click("a:text-is('Latest insider trading')")
+        page.wait_for_url("**/form4/latest_insider_trading")
+        assert page.title() == "Latest insider trading — form4"
+        assert page.locator("link[rel=alternate][type='application/atom+xml']").get_attribute("href") == \
+            "/form4/latest_insider_trading.atom"
+        counted = page.locator("p.screen-pages").inner_text()
+        total = int(re.search(r"Rows 1–100 of ([\d,]+)", counted).group(1).replace(",", ""))
+        first = page.locator("td.col-id").all_inner_texts()
+        page.click("a[rel=next]")
+        page.wait_for_url("**_next=100**")
+        second = page.locator("td.col-id").all_inner_texts()
+        assert f"Rows 101–{100 + len(second)} of {total:,}" in page.locator("p.screen-pages").inner_text()
+        screenshot(page, f"preset_{name}")
+        assert len(first) == 100 and len(first) + len(second) == min(total, 200) and not set(first) & set(second)
+        page.click("a:text('in the screener')")
+        page.wait_for_url("**/form4/trades_by_filing?**")
+        assert f"{total:,} rows" in page.locator("h3").first.inner_text()
+        page.close()
