@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+import yaml
+from datasette.app import Datasette
 
 from form4db.build import build
 
@@ -29,6 +31,13 @@ def corpus():
             pytest.fail(message)
         pytest.skip(message)
     return CORPUS_XML
+
+
+def site_for(db_path: Path) -> Datasette:
+    """Datasette in this process, configured as the site, serving one database (named form4 by
+    its file name, form4.db)."""
+    return Datasette([str(db_path)], metadata=yaml.safe_load(METADATA.read_text()),
+                     plugins_dir=str(REPO / "plugins"), template_dir=str(REPO / "templates"))
 
 
 def build_once(tmp_path_factory, source: Path) -> Path:

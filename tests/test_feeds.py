@@ -9,12 +9,11 @@ from datetime import datetime
 import pytest
 import rnc2rng
 import yaml
-from datasette.app import Datasette
 from lxml import etree
 
 from form4db.build import build
 
-from .conftest import CORPUS_XML, METADATA, REPO, SAMPLE
+from .conftest import CORPUS_XML, METADATA, REPO, SAMPLE, site_for
 
 pytestmark = pytest.mark.usefixtures("corpus")
 QUERIES = yaml.safe_load(METADATA.read_text())["databases"]["form4"]["queries"]
@@ -30,14 +29,9 @@ def schema():
     return etree.RelaxNG(etree.fromstring(grammar.replace('xmlns:local=""', "").encode()))
 
 
-def site(db_path) -> Datasette:
-    return Datasette([str(db_path)], metadata=yaml.safe_load(METADATA.read_text()),
-                     plugins_dir=str(REPO / "plugins"), template_dir=str(REPO / "templates"))
-
-
 @pytest.fixture(scope="module")
 def real_site(real_db_path):
-    return site(real_db_path)
+    return site_for(real_db_path)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +83,7 @@ async def test_a_trade_in_words(real_site, schema):
 
 
 async def test_a_filing_without_an_accession_links_its_page_here(files_db_path, schema):
-    response = await site(files_db_path).client.get("/form4/open_market_trades.atom")
+    response = await site_for(files_db_path).client.get("/form4/open_market_trades.atom")
     assert response.status_code == 200
     feed = check(response.content, schema)
     links = [link.get("href") for link in feed.iter(ATOM + "link") if link.get("rel") == "alternate"]
@@ -101,7 +95,7 @@ async def test_entry_ids_survive_a_rebuild(files_db_path, tmp_path, schema):
     assert build([str(SAMPLE), str(CORPUS_XML)], str(again)).errors == []  # the other way round
     ids = []
     for path in (files_db_path, again):
-        feed = check((await site(path).client.get("/form4/open_market_trades.atom?_next=0")).content, schema)
+        feed = check((await site_for(path).client.get("/form4/open_market_trades.atom?_next=0")).content, schema)
         ids.append([entry.findtext(ATOM + "id") for entry in feed.iter(ATOM + "entry")])
     assert ids[0] == ids[1] and len(ids[0]) == 100
 

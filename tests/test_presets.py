@@ -6,9 +6,8 @@ import sqlite3
 
 import pytest
 import yaml
-from datasette.app import Datasette
 
-from .conftest import CORPUS, METADATA, REPO, build_once
+from .conftest import CORPUS, METADATA, build_once, site_for
 
 pytestmark = pytest.mark.usefixtures("corpus")
 QUERIES = yaml.safe_load(METADATA.read_text())["databases"]["form4"]["queries"]
@@ -55,14 +54,9 @@ EXPECTED = {
 }
 
 
-def site(db_path) -> Datasette:
-    return Datasette([str(db_path)], metadata=yaml.safe_load(METADATA.read_text()),
-                     plugins_dir=str(REPO / "plugins"), template_dir=str(REPO / "templates"))
-
-
 @pytest.fixture(scope="module")
 def datasette(real_db_path):
-    return site(real_db_path)
+    return site_for(real_db_path)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +80,7 @@ def test_every_preset_is_here():
 async def test_a_preset_equals_the_query_written_here(real_db_path, q1_db_path, name, built):
     db_path = real_db_path if built == "every real filing" else q1_db_path
     want = expected(sqlite3.connect(db_path), name)
-    response = await site(db_path).client.get(f"/form4/{name}.json?_shape=objects")
+    response = await site_for(db_path).client.get(f"/form4/{name}.json?_shape=objects")
     found = response.json()
     assert [row["id"] for row in found["rows"]] == want[:100]
     assert found["total_rows"] == len(want) == int(response.headers["x-total-count"])
