@@ -41,12 +41,12 @@ bench filings="1000000": install
     {{bin}}/python bench/bench_load.py bench/out/synthetic.db --workers 2 --results bench/out/results.jsonl
     {{bin}}/python bench/results.py bench/out/results.jsonl
 
-# Synthetic filings at scale: FILINGS of them built into bench/out/synthetic.db, and a day of
-# 2,000 more by the same issuers and insiders in bench/out/day
+# Synthetic filings at scale, as full submissions (with filing dates): FILINGS of them built into
+# bench/out/synthetic.db, and a day of 2,000 more by the same issuers and insiders in bench/out/day
 scale-db filings="1000000": install
     rm -rf bench/out/synthetic bench/out/day bench/out/synthetic.db
-    {{bin}}/python bench/generate.py bench/out/synthetic --filings {{filings}}
-    {{bin}}/python bench/generate.py bench/out/day --filings 2000 --population-of {{filings}} --on 2026-01-02
+    {{bin}}/python bench/generate.py bench/out/synthetic --filings {{filings}} --full-submissions
+    {{bin}}/python bench/generate.py bench/out/day --filings 2000 --population-of {{filings}} --on 2026-01-02 --full-submissions
     {{bin}}/form4db build bench/out/synthetic --db bench/out/synthetic.db --jobs 2
 
 # Latency of every screen through Datasette's HTTP on a built database: just bench-queries form4.db

@@ -12,10 +12,13 @@ of insiders trading over the years.
 
 The second writes a day's filings for the first's issuers and insiders (the same seed gives the
 same population): trades of the few days before --on, as a day of real filings reports them.
+With --full-submissions each filing is an EDGAR full submission (.txt) around the same XML, with
+the filing date and acceptance time a bare XML file lacks — what the screens that list the newest
+filings, or a week's, need to find at scale.
 """
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -175,8 +178,25 @@ class FilingWriter:
         return header + tables + notes + signature + "</ownershipDocument>"
 
 
+def full_submission(xml: str, accession: str, form: str, day: date) -> str:
+    """The XML as EDGAR disseminates it: filed one to four days after the period (two mostly; a
+    weekend's on the Monday),
+    accepted between 6 a.m. and 10 p.m. Eastern; seeded by the accession, so the XML's own random
+    stream is the same with or without it."""
+    rng = random.Random(accession)
+    filed = day + timedelta(days=rng.choices([1, 2, 3, 4], [3, 10, 2, 1])[0])
+    filed += timedelta(days=max(0, 7 - filed.weekday()) if filed.weekday() >= 5 else 0)  # Monday, not a weekend
+    accepted = datetime.combine(filed, datetime.min.time()) + timedelta(seconds=rng.randint(6 * 3600, 22 * 3600))
+    return (f"<SEC-DOCUMENT>{accession}.txt : {filed:%Y%m%d}\n<SEC-HEADER>{accession}.hdr.sgml : {filed:%Y%m%d}\n"
+            f"<ACCEPTANCE-DATETIME>{accepted:%Y%m%d%H%M%S}\nACCESSION NUMBER:\t\t{accession}\n"
+            f"CONFORMED SUBMISSION TYPE:\t{form}\nPUBLIC DOCUMENT COUNT:\t\t1\n"
+            f"CONFORMED PERIOD OF REPORT:\t{day:%Y%m%d}\nFILED AS OF DATE:\t\t{filed:%Y%m%d}\n</SEC-HEADER>\n"
+            f"<DOCUMENT>\n<TYPE>{form}\n<SEQUENCE>1\n<FILENAME>form4.xml\n<TEXT>\n<XML>\n{xml}\n</XML>\n</TEXT>\n"
+            f"</DOCUMENT>\n</SEC-DOCUMENT>\n")
+
+
 def generate(folder: Path, filings: int, seed: int, population_of: int | None = None,
-             on: date | None = None) -> None:
+             on: date | None = None, full_submissions: bool = False) -> None:
     rng = random.Random(seed)
     population = Population(rng, max(100, (population_of or filings) // 200))
     if on is not None:  # the same population, other filings: accession numbers after the main set's
@@ -202,7 +222,11 @@ def generate(folder: Path, filings: int, seed: int, population_of: int | None = 
                 recent = recent[-1000:]
         serial = number + (population_of or 0) if on is not None else number
         accession = f"00{98000000 + serial // 1000000:08d}-{day.year % 100:02d}-{serial % 1000000:06d}"
-        (sub / f"{accession}.xml").write_text(writer.filing(issuer, owners, form, day, original))
+        xml = writer.filing(issuer, owners, form, day, original)
+        if full_submissions:
+            (sub / f"{accession}.txt").write_text(full_submission(xml, accession, form, day))
+        else:
+            (sub / f"{accession}.xml").write_text(xml)
 
 
 @click.command()
@@ -211,9 +235,10 @@ def generate(folder: Path, filings: int, seed: int, population_of: int | None = 
 @click.option("--seed", default=1, show_default=True)
 @click.option("--population-of", type=int, help="Issuers and insiders of a set of this many filings.")
 @click.option("--on", type=click.DateTime(["%Y-%m-%d"]), help="A day's filings: trades of the days before this one.")
-def main(folder, filings, seed, population_of, on):
+@click.option("--full-submissions", is_flag=True, help="Write EDGAR full submissions (.txt), with filing dates.")
+def main(folder, filings, seed, population_of, on, full_submissions):
     """Write FILINGS synthetic ownership XML files under FOLDER (10,000 per subfolder)."""
-    generate(Path(folder), filings, seed, population_of, on.date() if on else None)
+    generate(Path(folder), filings, seed, population_of, on.date() if on else None, full_submissions)
 
 
 if __name__ == "__main__":

@@ -421,11 +421,17 @@ INDEXES = {
     "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
     "exercise_sales": [["accession_number"], ["transaction_date"]],
     # The screener: the newest first, by code, ticker, insider or issuer.
+    # Counts of a code and a value, with the roles the screens ask for, read from the index alone.
     "trades": [["accession_number"], ["filing_date"], ["trade_date"], ["transaction_code", "filing_date"],
                ["ticker", "trade_date"], ["insider_cik", "trade_date"], ["issuer_cik", "trade_date"],
-               ["is_open_market", "transaction_code", "value_usd"]],
+               ["is_open_market", "trade_date", "transaction_code"],
+               ["transaction_code", "value_usd", "is_officer", "is_ceo", "is_cfo"]],
+    # The presets: the newest open-market trades (and a period's), and their counts by value and role.
     "trades_by_filing": [["accession_number"], ["filing_date"], ["transaction_code", "filing_date"],
-                         ["ticker", "last_trade_date"], ["insider_cik", "last_trade_date"], ["issuer_cik"]],
+                         ["ticker", "last_trade_date"], ["insider_cik", "last_trade_date"], ["issuer_cik"],
+                         ["is_open_market", "filing_date", "acceptance_datetime", "transaction_code"],
+                         ["is_open_market", "transaction_code", "value_usd", "is_officer", "is_ceo", "is_cfo",
+                          "average_price"]],
 }
 
 # Partial indexes for the few rows a screen looks for (late filings, copies), which plain indexes on
