@@ -14,6 +14,7 @@ schema of RFC 4287.
 """
 
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -26,6 +27,7 @@ TAG = "tag:form4db.github.io,2026:"
 TRADE_COLUMNS = {"id", "accession_number", "transaction_code", "insider_name"}
 OWN_COLUMNS = {"atom_id", "atom_title", "atom_updated"}
 ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}")
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # control characters a filing may hold
 EDGAR_FILING = "https://www.sec.gov/Archives/edgar/data/{}/{}/{}-index.htm"
 VERBS = {"P": "bought", "S": "sold", "A": "was granted", "D": "gave back to the issuer", "F": "paid tax with",
          "G": "gave", "M": "exercised", "X": "exercised", "O": "exercised", "C": "converted", "W": "inherited",
@@ -50,7 +52,7 @@ async def render_atom(datasette, request, database, table, query_name, columns, 
     query = query_name and await datasette.get_canned_query(database, query_name, request.actor)
     title = (query or {}).get("title") or query_name or table
     feed = element("feed", None, element("id", request.url), element("title", title),
-                   element("updated", rfc3339(updated)),
+                   element("updated", updated.isoformat()),
                    element("author", None, element("name", "form4db"),
                            element("uri", datasette.metadata("about_url") or page)),
                    element("link", None, href=request.url, rel="self", type="application/atom+xml"),
@@ -64,19 +66,23 @@ async def render_atom(datasette, request, database, table, query_name, columns, 
 def element(name: str, text, *children, **attributes):
     node = etree.Element(f"{{{ATOM}}}{name}", nsmap={None: ATOM}, **attributes)
     if text is not None:
-        node.text = str(text)
+        node.text = NOT_IN_XML.sub("", str(text))
     node.extend(children)
     return node
 
 
+@dataclass
 class Entry:
-    def __init__(self, id, title, updated: datetime, summary=None, authors=(), link=None):
-        self.id, self.title, self.updated, self.summary, self.authors, self.link = \
-            id, title, updated, summary, authors, link
+    id: str
+    title: str
+    updated: datetime
+    summary: str | None = None
+    authors: list[str] = field(default_factory=list)
+    link: str | None = None
 
     def xml(self):
         return element("entry", None, element("id", self.id), element("title", self.title),
-                       element("updated", rfc3339(self.updated)),
+                       element("updated", self.updated.isoformat()),
                        *(element("author", None, element("name", name)) for name in self.authors),
                        *([element("summary", self.summary)] if self.summary else []),
                        *([element("link", None, href=self.link, rel="alternate")] if self.link else []))
@@ -141,9 +147,10 @@ def trade_summary(row) -> str:
     if (after := value(row, "owned_after")) is not None:
         change = value(row, "owned_change_pct")
         summary += f" Holding after: {number(after)} shares" + (f" ({change:+.1f}%)." if change is not None else ".")
-    filed = value(row, "filing_date")
-    summary += f" Form {value(row, 'form_type') or 4} {f'filed {filed}, ' if filed else ''}accession {row['accession_number']}."
-    return summary
+    form, filed = value(row, "form_type"), value(row, "filing_date")
+    said = " ".join(part for part in (f"Form {form}" if form else "", f"filed {filed}," if filed else "",
+                                       f"accession {row['accession_number']}.") if part)
+    return f"{summary} {said[0].upper()}{said[1:]}"
 
 
 def verb(code: str | None) -> str:
@@ -164,8 +171,11 @@ def number(amount, decimals: int | None = None) -> str:
 
 def trade_time(row) -> datetime:
     for column in ("acceptance_datetime", "filing_date", "last_trade_date", "trade_date"):
-        if stated := value(row, column):
-            return parse_time(stated)
+        try:
+            if stated := value(row, column):
+                return parse_time(stated)
+        except ValueError:  # not a date
+            continue
     return parse_time("1970-01-01")
 
 
@@ -173,10 +183,6 @@ def parse_time(text: str) -> datetime:
     """A date or date-time as filed, with UTC where it gives no offset."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.isoformat()
 
 
 async def newest_day(datasette, database: str) -> datetime:
