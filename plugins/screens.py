@@ -34,7 +34,7 @@ SCREEN_PATH = re.compile(r"^/(?P<database>[^/]+)/(?P<query>[^/.]+)(?P<extension>
 # The tail of a paged screen's SQL; its ORDER BY goes too when counting, unless it holds parentheses.
 PAGED = re.compile(r"(\s+order\s+by\s+[^()]*?)?\s+limit\s+(?P<size>\d+)\s+offset\s+:_page_offset\s*$",
                    re.IGNORECASE | re.DOTALL)
-COUNT_TIME_LIMIT_MS = 1000
+COUNT_TIME_LIMIT_MS = 500
 
 
 def amount(text: str) -> str | None:
