@@ -63,7 +63,8 @@ def screener_pages(conn: sqlite3.Connection) -> dict[str, str]:
             screener + "transaction_code=S&value_usd__gte=100000&_where=" + quote("is_ceo = 1 or is_cfo = 1"),
         "screener: one ticker's trades": screener + f"ticker={ticker}&_sort_desc=trade_date",
         "screener: one insider's trades": screener + f"insider_cik={insider}&_sort_desc=trade_date",
-        "screener: search an insider's name": screener + "_search=" + name.split()[0],
+        # The name's last word: the synthetic insiders' first ("SYNTHETIC") is every insider's.
+        "screener: search an insider's name": screener + "_search=" + name.split()[-1],
     }
 
 
