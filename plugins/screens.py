@@ -23,8 +23,8 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
-from datasette.database import QueryInterrupted
 from datasette.utils import derive_named_parameters
+from datasette.utils.asgi import Request
 
 AMOUNTS = {"min_value"}
 WHOLE_NUMBERS = {"days", "months", "min_insiders", "window_days", "_next"}
@@ -123,7 +123,8 @@ def asgi_wrapper(datasette):
                     return
                 scope = {**scope, "query_string": urlencode(plain).encode("utf-8")}
                 if paged := PAGED.search(query["sql"]):
-                    page = await count(datasette, match["database"], query["sql"], paged, plain, scope)
+                    page = await count(datasette, match["database"], query["sql"], paged, plain,
+                                       Request(scope, receive))
                     scope["form4db_page"] = page
                     send = paged_response(send, page, match["extension"] == ".json")
             await app(scope, receive, send)
@@ -137,7 +138,7 @@ async def screen(datasette, database: str, query: str) -> dict | None:
     return await datasette.get_canned_query(database, query, None) if database in datasette.databases else None
 
 
-async def count(datasette, database: str, sql: str, paged: re.Match, args: list, scope: dict) -> Page:
+async def count(datasette, database: str, sql: str, paged: re.Match, args: list, request: Request) -> Page:
     """The page the request asks for, with the screen's rows counted."""
     db = datasette.get_database(database)
     given = dict(args)
@@ -146,13 +147,11 @@ async def count(datasette, database: str, sql: str, paged: re.Match, args: list,
     try:
         total = (await db.execute(f"select count(*) from ({rows})", params,
                                   custom_time_limit=COUNT_TIME_LIMIT_MS)).first()[0]
-    except QueryInterrupted:
+    except Exception:  # not counted in time (QueryInterrupted), or the screen's own query will say what is wrong
         total = None
-    except Exception:  # the screen's own query will say what is wrong
-        total = None
-    host = dict(scope.get("headers") or []).get(b"host", b"localhost").decode("latin-1")
-    base = f"{scope.get('scheme', 'http')}://{host}"
-    return Page(int(given.get("_next") or 0), int(paged["size"]), total, base + scope["path"], args)
+    # Absolute, as Datasette writes its own next_url (https where force_https_urls says so).
+    return Page(int(given.get("_next") or 0), int(paged["size"]), total,
+                datasette.absolute_url(request, request.path), args)
 
 
 def paged_response(send, page: Page, is_json: bool):
