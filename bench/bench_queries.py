@@ -60,7 +60,7 @@ def screener_pages(conn: sqlite3.Connection) -> dict[str, str]:
         "screener: P of $25k or more, newest filed first":
             screener + "transaction_code=P&value_usd__gte=25000&_sort_desc=filing_date",
         "screener: CEO or CFO sales of $100k or more":
-            screener + "transaction_code=S&value_usd__gte=100000&_where=" + quote("is_ceo = 1 or is_cfo = 1"),
+            screener + "transaction_code=S&value_usd__gte=100000&_where=" + quote("(is_ceo = 1 or is_cfo = 1)"),
         "screener: one ticker's trades": screener + f"ticker={ticker}&_sort_desc=trade_date",
         "screener: one insider's trades": screener + f"insider_cik={insider}&_sort_desc=trade_date",
         # The name's last word: the synthetic insiders' first ("SYNTHETIC") is every insider's.

@@ -7,6 +7,7 @@ checks that every column below has one.
 import sqlite3
 
 import sqlite_utils
+from sqlite_utils.db import DescIndex
 
 ROW_ID_CODES = {
     "nonderiv_transactions": "nt",
@@ -420,18 +421,23 @@ INDEXES = {
     "monthly_activity": [["issuer_cik", "month"], ["month"]],
     "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
     "exercise_sales": [["accession_number"], ["transaction_date"]],
-    # The screener: the newest first, by code, ticker, insider or issuer.
-    # Counts of a code and a value, with the roles the screens ask for, read from the index alone.
-    "trades": [["accession_number"], ["filing_date"], ["trade_date"], ["transaction_code", "filing_date"],
-               ["ticker", "trade_date"], ["insider_cik", "trade_date"], ["issuer_cik", "trade_date"],
-               ["is_open_market", "trade_date", "transaction_code"],
-               ["transaction_code", "value_usd", "is_officer", "is_ceo", "is_cfo"]],
-    # The presets: the newest open-market trades (and a period's), and their counts by value and role.
-    "trades_by_filing": [["accession_number"], ["filing_date"], ["transaction_code", "filing_date"],
-                         ["ticker", "last_trade_date"], ["insider_cik", "last_trade_date"], ["issuer_cik"],
+    # The screener and the presets. Each index ends as Datasette orders a page, the sort column descending
+    # and then the key, so a page walks the index and stops: an index that orders only part of it lets
+    # SQLite sort every match instead (a keyset page's OR defeats it). The filters and counts' columns
+    # follow, read from the index; none leads with value_usd, which would lure a value filter into
+    # sorting every match rather than walking the newest first.
+    "trades": [["accession_number"], [DescIndex("filing_date"), "id"], [DescIndex("trade_date"), "id"],
+               ["transaction_code", DescIndex("filing_date"), "id", "value_usd", "is_officer", "is_ceo", "is_cfo"],
+               ["ticker", DescIndex("trade_date"), "id"], ["insider_cik", DescIndex("trade_date"), "id"],
+               ["issuer_cik", DescIndex("trade_date"), "id"],
+               ["is_open_market", "trade_date", "transaction_code"]],
+    "trades_by_filing": [["accession_number"], [DescIndex("filing_date"), "id"],
+                         ["transaction_code", DescIndex("filing_date"), "id"],
+                         ["ticker", DescIndex("last_trade_date"), "id"],
+                         ["insider_cik", DescIndex("last_trade_date"), "id"], ["issuer_cik"],
                          ["is_open_market", "filing_date", "acceptance_datetime", "transaction_code"],
-                         ["is_open_market", "transaction_code", "value_usd", "is_officer", "is_ceo", "is_cfo",
-                          "average_price"]],
+                         ["is_open_market", "transaction_code", DescIndex("filing_date"), "id", "value_usd",
+                          "is_officer", "is_ceo", "is_cfo", "average_price"]],
 }
 
 # Partial indexes for the few rows a screen looks for (late filings, copies), which plain indexes on

@@ -2,6 +2,8 @@
 here over the normalized tables, is counted and paged without losing or repeating a row, and
 says so in its JSON, headers and page."""
 
+import html
+import re
 import sqlite3
 
 import pytest
@@ -144,6 +146,16 @@ async def test_a_period_preset_links_the_screener_with_its_dates(datasette, real
     assert screener in page
     listed = (await datasette.client.get(screener.replace("&amp;", "&").replace("trades_by_filing?", "trades_by_filing.json?_shape=objects&"))).json()
     assert [row["id"] for row in listed["rows"]] == expected(real_db, "top_insider_sales_of_the_week")[:50]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+async def test_a_presets_screener_link_holds_its_rows(q1_db_path, name):
+    site = site_for(q1_db_path)
+    preset = (await site.client.get(f"/form4/{name}.json?_shape=objects")).json()
+    page = (await site.client.get(f"/form4/{name}")).text
+    link = html.unescape(re.search(r'href="(/form4/trades_by_filing\?[^"]+)"', page)[1])
+    screener = (await site.client.get(link.replace("trades_by_filing?", "trades_by_filing.json?_shape=objects&"))).json()
+    assert screener["filtered_table_rows_count"] == preset["total_rows"] > 0, link
 
 
 @pytest.mark.parametrize("written", ["abc", "-5", "1.5"])

@@ -4,6 +4,7 @@ answers Datasette's filters, sorting, paging and search with the same rows."""
 
 import csv
 import io
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -86,6 +87,7 @@ async def screened(datasette, query: str) -> list[str]:
         response = await datasette.client.get(path)
         assert response.status_code == 200, (path, response.text[:300])
         page = response.json()
+        assert not set(found).intersection(row["id"] for row in page["rows"]), f"{path} repeats rows"
         found += [row["id"] for row in page["rows"]]
         path = page["next_url"] and page["next_url"].split("://", 1)[-1].split("/", 1)[-1]
         path = path and "/" + path
@@ -104,6 +106,10 @@ SCREENS = [  # (query string, the same screen written over the normalized tables
     (f"insider_cik={MUSK}",
      f"EXISTS (SELECT 1 FROM filing_owners o WHERE o.accession_number = r.accession_number AND o.owner_seq = 1 "
      f"AND o.owner_cik = {MUSK})"),
+    # Datasette joins a _where as written; the where_clauses plugin keeps its "or" within it.
+    ("transaction_code=S&value_usd__gte=100000&_where=is_ceo+%3D+1+or+is_cfo+%3D+1",
+     f"r.transaction_code = 'S' AND round(r.shares * r.price_per_share, 2) >= 100000 "
+     f"AND ({any_owner('is_ceo')} OR {any_owner('is_cfo')})"),
     ("is_open_market=1&transaction_code=P&is_director=1",
      f"r.is_open_market = 1 AND r.transaction_code = 'P' AND {any_owner('is_director')}"),
     ("trade_date__gte=2023-03-01&transaction_code=S&is_10b5_1=1",
@@ -142,3 +148,14 @@ async def test_the_first_page_breaks_ties_like_the_next(datasette):
     # Without the stable_paging plugin, Datasette 0.65 orders the first page by the date alone.
     page = (await datasette.client.get("/form4/trades.json?ticker=TSLA&_sort_desc=trade_date&_size=5")).json()
     assert page["query"]["sql"].endswith("order by trade_date desc, id limit 6")
+
+
+@pytest.mark.parametrize("written, runs", [
+    ("is_ceo = 1 or is_cfo = 1", "(is_ceo = 1 or is_cfo = 1)"),
+    ("(is_ceo = 1) or (is_cfo = 1)", "((is_ceo = 1) or (is_cfo = 1))"),
+    ("(is_ceo = 1 or is_cfo = 1)", "(is_ceo = 1 or is_cfo = 1)"),
+])
+async def test_a_where_clause_keeps_its_or_to_itself(datasette, written, runs):
+    page = (await datasette.client.get("/form4/trades.json?" + urlencode(
+        {"transaction_code": "S", "_where": written, "_size": 1}))).json()
+    assert f"and {runs}" in page["query"]["sql"]
