@@ -200,6 +200,7 @@ CREATE TABLE IF NOT EXISTS filing_entities (
     sec_file_number TEXT,
     film_number TEXT,
     sic INTEGER,
+    industry TEXT,
     state_of_incorporation TEXT,
     fiscal_year_end TEXT
 );
@@ -315,6 +316,21 @@ CREATE TABLE IF NOT EXISTS cluster_windows (
     purchases INTEGER,
     total_usd NUMERIC
 );
+CREATE TABLE IF NOT EXISTS issuer_insiders (
+    id TEXT PRIMARY KEY,
+    issuer_cik INTEGER REFERENCES issuers(issuer_cik),
+    owner_cik INTEGER REFERENCES owners(owner_cik),
+    owner_name TEXT,
+    roles TEXT,
+    title TEXT,
+    first_filed TEXT,
+    last_filed TEXT,
+    filings INTEGER,
+    last_trade_date TEXT,
+    last_trade_code TEXT,
+    owned_after NUMERIC,
+    last_accession TEXT REFERENCES filings(accession_number)
+);
 CREATE TABLE IF NOT EXISTS exercise_sales (
     id TEXT PRIMARY KEY,
     accession_number TEXT REFERENCES filings(accession_number),
@@ -421,6 +437,7 @@ INDEXES = {
     "monthly_activity": [["issuer_cik", "month"], ["month"]],
     "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
     "exercise_sales": [["accession_number"], ["transaction_date"]],
+    "issuer_insiders": [["issuer_cik", DescIndex("last_filed")], ["owner_cik", DescIndex("last_filed")]],
     # The screener and the presets. Each index ends as Datasette orders a page, the sort column descending
     # and then the key, so a page walks the index and stops: an index that orders only part of it lets
     # SQLite sort every match instead (a keyset page's OR defeats it). The filters and counts' columns

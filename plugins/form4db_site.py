@@ -1,19 +1,22 @@
-"""Links and labels for the site: filings link to EDGAR, codes and parse qualities show their
-meaning, CIKs link to their screens, and the SQL function the queries may use for business days."""
+"""Links and labels for the site: filings link to EDGAR; codes and parse qualities show their
+meaning; CIKs, names and tickers link to their pages; dollars, prices, shares and percentages read
+as people write them (HTML only: JSON and CSV keep the raw values); and the SQL function the
+queries may use for business days."""
 
 import re
+from urllib.parse import quote, urlencode
 
 from datasette import hookimpl
 from datasette.utils import derive_named_parameters
 from markupsafe import Markup, escape
 
 from form4db.derive import business_days
+from form4db.display import names, number, percent, price, signed, usd
 from form4db.model import PARSE_QUALITIES
 from form4db.schema import TRANSACTION_CODES
 
 ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}")
 CODE_MEANINGS = {code: meaning for code, meaning, _, _ in TRANSACTION_CODES}
-EDGAR_COMPANY = "https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&CIK={}&type=4&owner=include"
 EDGAR_FILING = "https://www.sec.gov/Archives/edgar/data/{}/{}/{}-index.htm"
 
 
@@ -29,12 +32,49 @@ def render_cell(value, column, row, database, datasette):
             escape(CODE_MEANINGS[value]), escape(value), escape(CODE_MEANINGS[value].split(" of ")[0])))
     if column == "parse_quality" and value in PARSE_QUALITIES:
         return Markup('<abbr title="{}">{}</abbr>'.format(escape(PARSE_QUALITIES[value]), escape(value)))
-    if column in ("issuer_cik", "owner_cik") and isinstance(value, int):
-        screen, parameter = ("issuer_activity", "issuer") if column == "issuer_cik" else ("insider_history", "owner")
-        own = '<a href="{}">{}</a>'.format(datasette.urls.path(f"/{database}/{screen}?{parameter}={value}"), value)
+    value = value["value"] if isinstance(value, dict) and "value" in value else value  # a foreign key Datasette labelled
+    if column in PAGE_OF_CIK and isinstance(value, int):
+        own = '<a href="{}">{}</a>'.format(datasette.urls.path(f"/{PAGE_OF_CIK[column]}/{value}"), value)
         if value < 0:  # a surrogate key: EDGAR does not know it
             return Markup(own + ' <small title="known only by name: the document gives no CIK">surrogate</small>')
-        return Markup(own + ' <a href="{}" title="on EDGAR"><small>EDGAR</small></a>'.format(EDGAR_COMPANY.format(value)))
+        return Markup(own)
+    return readable(value, column, row, datasette)
+
+
+PAGE_OF_CIK = {"issuer_cik": "issuer", "owner_cik": "insider", "insider_cik": "insider"}
+NAME_CIK = {"issuer_name": ("issuer_cik", "issuer"), "insider_name": ("insider_cik", "insider"),
+            "owner_name": ("owner_cik", "insider")}
+DOLLARS = re.compile(r"(^|_)usd$|^total_usd$")
+PRICES = {"price", "price_per_share", "average_price", "price_low", "price_high", "conversion_or_exercise_price"}
+SHARES = {"shares", "owned_after", "shares_owned_after", "exercised", "sold", "withheld", "kept",
+          "underlying_shares", "shares_owned_following"}
+
+
+def readable(value, column: str, row, datasette):
+    """Names and tickers as links to their pages, and numbers as people read them (HTML only)."""
+    keys = row.keys() if hasattr(row, "keys") else ()
+    if column == "ticker" and isinstance(value, str) and value:
+        return Markup('<a href="{}">{}</a>'.format(datasette.urls.path(f"/ticker/{quote(value)}"), escape(value)))
+    if column in NAME_CIK and isinstance(value, str) and NAME_CIK[column][0] in keys:
+        key, page = NAME_CIK[column]
+        cik = row[key]["value"] if isinstance(row[key], dict) else row[key]
+        if isinstance(cik, int):
+            return Markup('<a href="{}">{}</a>'.format(datasette.urls.path(f"/{page}/{cik}"), escape(value)))
+    if column in ("insider_names", "insiders") and isinstance(value, str):
+        return Markup("; ".join('<a href="{}">{}</a>'.format(
+            datasette.urls.path("/search?" + urlencode({"q": name})), escape(name)) for name in names(value)))
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    if DOLLARS.search(column):
+        return usd(value)
+    if column in PRICES:
+        return price(value)
+    if column == "shares" and "acquired_disposed" in keys:
+        return signed(value, row["acquired_disposed"])
+    if column in SHARES:
+        return number(value)
+    if column == "owned_change_pct":
+        return percent(value)
     return None
 
 
@@ -50,8 +90,8 @@ def filing_link(accession: str, row, database: str, datasette):
         own = datasette.urls.path(f"/{database}/filings/{accession}")
         if not cik or cik < 0:
             return Markup('<a href="{}">{}</a>'.format(own, escape(accession)))
-        return Markup('<a href="{}">{}</a> <a href="{}" title="the filing on EDGAR"><small>EDGAR</small></a>'.format(
-            own, escape(accession), EDGAR_FILING.format(int(cik), accession.replace("-", ""), accession)))
+        return Markup('<a href="{}">{}</a> <a href="{}" aria-label="filing {} on EDGAR"><small>EDGAR</small></a>'.format(
+            own, escape(accession), EDGAR_FILING.format(int(cik), accession.replace("-", ""), accession), escape(accession)))
 
     return inner
 

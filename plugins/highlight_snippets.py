@@ -1,15 +1,6 @@
 """Show the <mark> highlights of full-text search snippets, and escape everything else."""
 
-from markupsafe import Markup, escape
-
-OPEN, CLOSE = "<mark>", "</mark>"
-
-
-def highlight(text: str) -> Markup:
-    """Escape the text, then turn the escaped <mark> pairs that snippet() wrote back into tags."""
-    escaped = str(escape(text))
-    return Markup(escaped.replace(str(escape(OPEN)), OPEN).replace(str(escape(CLOSE)), CLOSE))
-
+from form4db.display import highlight
 
 try:
     from datasette import hookimpl

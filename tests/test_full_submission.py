@@ -34,9 +34,9 @@ def test_the_header_of_a_txt_submission():
                              "acceptance_datetime": "2025-01-10T16:07:30-05:00"}
     owner, issuer = filing.entities
     assert owner == {"entity_seq": 1, "role": "reporting-owner", "name": "Garascia Jessica A.", "cik": 1806647,
-                     "sec_file_number": "001-06263", "film_number": "25522924", "sic": None}
+                     "sec_file_number": "001-06263", "film_number": "25522924", "sic": None, "industry": None}
     assert issuer == {"entity_seq": 2, "role": "issuer", "name": "AAR CORP", "cik": 1750, "sic": 3720,
-                      "state_of_incorporation": "DE", "fiscal_year_end": "0531"}  # not its former name
+                      "industry": "AIRCRAFT & PARTS", "state_of_incorporation": "DE", "fiscal_year_end": "0531"}  # not its former name
     assert filing.issuer["issuer_trading_symbol"] == "AIR" and filing.rows["nonderiv_transactions"]
 
 
@@ -52,8 +52,8 @@ def test_a_dissemination_file_with_cr_line_ends():
     owner, issuer = filing.entities
     assert (owner["name"], owner["cik"], owner["sec_file_number"], owner["film_number"]) == (
         "Jean-Claude Carine Lamercie", 1870985, "001-04482", "25619631")
-    assert (issuer["name"], issuer["cik"], issuer["sic"], issuer["fiscal_year_end"]) == (
-        "ARROW ELECTRONICS, INC.", 7536, 5065, "1231")
+    assert (issuer["name"], issuer["cik"], issuer["sic"], issuer["industry"], issuer["fiscal_year_end"]) == (
+        "ARROW ELECTRONICS, INC.", 7536, 5065, None, "1231")  # a dissemination file gives the code alone
 
 
 def test_an_indented_header():

@@ -8,7 +8,8 @@
 - roles: each owner's roles in the issuer (CEO, CFO, COO, president, chair, general counsel);
 - insiders: routine and opportunistic insiders;
 - screens: the tables the screens read (monthly totals, cluster windows, exercises with sales);
-- trades: the screener's wide tables, trades and trades_by_filing.
+- trades: the screener's wide tables, trades and trades_by_filing;
+- screens again: each issuer's insiders, from the trades (derive_issuer_insiders).
 
 `form4db build` runs `derive` after loading; `form4db derive` reruns it on a database without
 re-parsing anything. Every step recomputes its columns whole, so running it twice gives the same
@@ -30,7 +31,8 @@ from .roles import derive_owner_roles
 from .rows import derive_rows
 from .rule_10b5_1 import read_10b5_1
 from .scope import Scope
-from .screens import derive_cluster_windows, derive_exercise_sales, derive_monthly_activity, record_freshness
+from .screens import (derive_cluster_windows, derive_exercise_sales, derive_issuer_insiders,
+                      derive_monthly_activity, record_freshness)
 from .trades import derive_trades
 
 __all__ = ["derive", "business_days", "classify", "clean_ticker", "federal_holidays", "is_common_equity",
@@ -55,5 +57,6 @@ def derive(conn: sqlite3.Connection, accessions: Collection[str] | None = None) 
         derive_cluster_windows(conn, scope)
         derive_exercise_sales(conn, scope)
         derive_trades(conn, scope)
+        derive_issuer_insiders(conn, scope)
         record_freshness(conn)
         scope.drop(conn)

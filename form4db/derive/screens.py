@@ -1,5 +1,5 @@
 """The screens' own tables: monthly totals for the charts, cluster-buy windows, exercises with
-sales, and what the home page says of the data."""
+sales, each issuer's insiders, and what the home page says of the data."""
 
 import sqlite3
 from datetime import date, timedelta
@@ -9,6 +9,7 @@ from operator import itemgetter
 
 from .own_facts import EXACT_DECIMALS
 from .scope import Scope
+from .trades import ROLES
 
 
 def derive_monthly_activity(conn: sqlite3.Connection, scope: Scope) -> None:
@@ -159,3 +160,49 @@ def record_freshness(conn: sqlite3.Connection) -> None:
         ("owners", conn.execute("SELECT count(*) FROM owners").fetchone()[0]),
         ("newest_filing", conn.execute("SELECT day FROM as_of").fetchone()[0]),
     ])
+
+
+# ---- insiders of each issuer, for the issuer and insider pages ------------------------------
+
+def derive_issuer_insiders(conn: sqlite3.Connection, scope: Scope) -> None:
+    """Each reporting owner of each issuer (every owner of a joint filing): the name and roles of
+    their newest filing, how many filings and over which dates, and their newest trade with the
+    holding after it. After the trades step (it reads trades_by_filing). Incrementally, the
+    owner-issuer pairs of the affected filings."""
+    if scope.everything:
+        conn.execute("DELETE FROM issuer_insiders")
+        pairs = "1"
+    else:
+        pairs = """(f.issuer_cik, o.owner_cik) IN (SELECT f.issuer_cik, o.owner_cik FROM temp.affected a
+            CROSS JOIN filings f ON f.accession_number = a.accession_number
+            CROSS JOIN filing_owners o ON o.accession_number = a.accession_number)"""
+        conn.execute(f"""DELETE FROM issuer_insiders WHERE id IN (SELECT f.issuer_cik || '_' || o.owner_cik
+            FROM temp.affected a CROSS JOIN filings f ON f.accession_number = a.accession_number
+            CROSS JOIN filing_owners o ON o.accession_number = a.accession_number)""")
+    conn.execute(f"""
+        INSERT INTO issuer_insiders
+        WITH filed AS (
+            SELECT f.issuer_cik, o.owner_cik, o.owner_name, {ROLES} AS roles,
+                   coalesce(o.officer_title, o.other_text) AS title, f.accession_number,
+                   coalesce(f.filing_date, f.period_of_report) AS filed
+            FROM filing_owners o JOIN filings f ON f.accession_number = o.accession_number
+            WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL AND f.copy_of IS NULL AND {pairs}),
+        ranked AS (
+            SELECT *, row_number() OVER pair_newest AS newest, count(*) OVER pair AS filings,
+                   min(filed) OVER pair AS first_filed, max(filed) OVER pair AS last_filed
+            FROM filed
+            WINDOW pair AS (PARTITION BY issuer_cik, owner_cik),
+                   pair_newest AS (PARTITION BY issuer_cik, owner_cik ORDER BY filed DESC, accession_number DESC)),
+        traded AS (
+            SELECT f.issuer_cik, o.owner_cik, b.last_trade_date, b.transaction_code, b.owned_after,
+                   row_number() OVER (PARTITION BY f.issuer_cik, o.owner_cik
+                                      ORDER BY b.last_trade_date DESC, b.filing_date DESC, b.id DESC) AS newest
+            FROM trades_by_filing b JOIN filings f ON f.accession_number = b.accession_number
+            JOIN filing_owners o ON o.accession_number = b.accession_number
+            WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL AND b.last_trade_date IS NOT NULL AND {pairs})
+        SELECT r.issuer_cik || '_' || r.owner_cik, r.issuer_cik, r.owner_cik, r.owner_name, r.roles, r.title,
+               r.first_filed, r.last_filed, r.filings, t.last_trade_date, t.transaction_code, t.owned_after,
+               r.accession_number
+        FROM ranked r LEFT JOIN traded t
+          ON t.issuer_cik = r.issuer_cik AND t.owner_cik = r.owner_cik AND t.newest = 1
+        WHERE r.newest = 1""")

@@ -130,8 +130,10 @@ def parse_header(text: str) -> tuple[dict, list[dict]]:
             submission.setdefault(SUBMISSION_KEYS[key], value)
     for entity in entities:
         entity["cik"] = int(entity["cik"]) if ascii_digits(entity.get("cik", "")) else None
-        sic = re.search(r"([0-9]{4})\]?$", entity.get("sic", ""))  # "AIRCRAFT & PARTS [3720]" or "3720"
+        written = entity.get("sic", "")  # "AIRCRAFT & PARTS [3720]" (.txt headers) or "3720" (.nc)
+        sic = re.search(r"([0-9]{4})\]?$", written)
         entity["sic"] = int(sic.group(1)) if sic else None
+        entity["industry"] = written[:written.rfind("[")].strip() or None if sic and "[" in written else None
     return submission, entities
 
 
