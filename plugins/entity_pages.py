@@ -44,11 +44,19 @@ def extra_template_vars(template, request, datasette):
         if template == "pages/issuer/{cik}.html":
             return {"page": await issuer(datasette, db, as_cik(path), offset)}
         ticker = path.rsplit("/", 1)[-1].upper()
-        found = (await db.execute("select issuer_cik from trades_by_filing where ticker = ? "
-                                  "order by last_trade_date desc limit 1", [ticker])).first()
-        return {"page": found and await issuer(datasette, db, found[0], offset, ticker)}
+        cik = await issuer_of_ticker(db, ticker)
+        return {"page": cik is not None and await issuer(datasette, db, cik, offset, ticker)}
 
     return inner
+
+
+async def issuer_of_ticker(db, ticker: str) -> int | None:
+    """The issuer a ticker names: the one that traded under it last, else any filing's that states it
+    (a ticker passes from a delisted company to a new one)."""
+    found = (await db.execute("select issuer_cik from trades where ticker = ? order by trade_date desc, id limit 1",
+                              [ticker])).first() or \
+        (await db.execute("select issuer_cik from filings where issuer_ticker_clean = ? limit 1", [ticker])).first()
+    return found and found[0]
 
 
 def as_cik(path: str) -> int | None:
@@ -128,15 +136,18 @@ async def insider(datasette, db, cik: int | None, offset: int) -> dict | None:
         from issuer_insiders c join issuers i on i.issuer_cik = c.issuer_cik
         left join filings f on f.accession_number = i.as_of_accession
         where c.owner_cik = ? order by c.last_filed desc""", [cik])
-    of_insider = """from filing_owners o join trades_by_filing b on b.accession_number = o.accession_number
-        where o.owner_cik = ?"""
-    total = (await db.execute(f"select count(*) {of_insider}", [cik])).first()[0]
+    # Every filing and code of theirs, newest first, in one pass: the count, the page and the charts.
+    listed = (await db.execute("""select b.id, b.issuer_cik, b.last_trade_date, b.owned_after
+        from filing_owners o join trades_by_filing b on b.accession_number = o.accession_number
+        where o.owner_cik = ? order by b.filing_date desc, b.id""", [cik])).rows
+    shown = [row["id"] for row in listed[offset:offset + PAGE_SIZE]]
+    trades = await rows(db, f"select * from trades_by_filing where id in ({', '.join('?' * len(shown))})", shown)
+    trades.sort(key=lambda trade: shown.index(trade["id"]))
+    holdings = sorted((row for row in listed if row["owned_after"] is not None and row["last_trade_date"]),
+                      key=lambda row: row["last_trade_date"])
     delays = [row[0] for row in (await db.execute("""select t.filing_delay_bd from filing_owners o
         join trades t on t.accession_number = o.accession_number
         where o.owner_cik = ? and t.filing_delay_bd is not null""", [cik])).rows]
-    holdings = await rows(db, f"""select b.issuer_cik, b.last_trade_date, b.owned_after {of_insider}
-        and b.owned_after is not null and b.last_trade_date is not null
-        order by b.issuer_cik, b.last_trade_date, b.filing_date, b.id""", [cik])
     query = urlencode({"insider_cik": cik, "_sort_desc": "filing_date"})
     return {
         "kind": "insider", "cik": cik, "name": owner[0]["owner_name"],
@@ -145,9 +156,8 @@ async def insider(datasette, db, cik: int | None, offset: int) -> dict | None:
         "companies": companies,
         "lag": lag(delays),
         "charts": holding_charts(companies, holdings),
-        "trades": await rows(db, f"""select b.* {of_insider} order by b.filing_date desc, b.id limit ? offset ?""",
-                             [cik, PAGE_SIZE, offset]),
-        "paging": paging(total, offset),
+        "trades": trades,
+        "paging": paging(len(listed), offset),
         "json": datasette.urls.path(f"/form4/trades_by_filing.json?{query}"),
         "feed": datasette.urls.path(f"/form4/trades_by_filing.atom?{query}"),
         "all_trades": datasette.urls.path(f"/form4/trades_by_filing?{query}"),
@@ -181,8 +191,7 @@ async def search(datasette, db, q: str) -> dict:
     found = {"q": q, "redirect": None, "companies": [], "insiders": [], "footnotes": [], "remarks": []}
     if not q:
         return found
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9.\-]{0,9}", q) and (await db.execute(
-            "select 1 from trades_by_filing where ticker = ? limit 1", [q.upper()])).first():
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9.\-]{0,9}", q) and await issuer_of_ticker(db, q.upper()) is not None:
         found["redirect"] = datasette.urls.path(f"/ticker/{q.upper()}")
         return found
     if re.fullmatch(r"\d{1,10}", q):

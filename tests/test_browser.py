@@ -75,7 +75,7 @@ def test_the_screener_filters_sorts_and_pages_in_the_browser(browser, site):
         page.fill("input[name=_filter_value]", "S")
         page.click("input[type=submit][value=Apply]")
         page.wait_for_url(re.compile(r"transaction_code(__exact)?=S"))
-        page.locator("th a:text-is('value_usd')").dispatch_event("click")  # sort by value, smallest first
+        page.locator("th a:text-is('Value')").dispatch_event("click")  # sort by value, smallest first
         page.wait_for_url("**_sort=value_usd**")
         first = page.locator("td.col-value_usd").all_inner_texts()
         page.click("a:text('Next page')")
@@ -84,7 +84,7 @@ def test_the_screener_filters_sorts_and_pages_in_the_browser(browser, site):
         screenshot(page, f"screener_{name}")
         codes = set(page.locator("td.col-transaction_code").all_inner_texts())
         assert codes and all(code.endswith("S") for code in codes)  # the code's meaning, then the code
-        values = [float(v.replace(",", "")) for v in first + second if v.strip()]
+        values = [float(v.replace("$", "").replace(",", "").replace("\u2212", "-")) for v in first + second if v.strip()]
         assert len(first) == 50 and values == sorted(values)  # the second page goes on where the first ended
         page.close()
 
@@ -96,7 +96,7 @@ def test_a_preset_pages_and_opens_the_screener_in_the_browser(browser, site):
         screenshot(page, f"screens_{name}")
         page.click("a:text-is('Latest insider trading')")
         page.wait_for_url("**/form4/latest_insider_trading")
-        assert page.title() == "Latest insider trading — form4"
+        assert page.title() == "Latest insider trading — form4db"
         assert page.locator("link[rel=alternate][type='application/atom+xml']").get_attribute("href") == \
             "/form4/latest_insider_trading.atom"
         counted = page.locator("p.screen-pages").inner_text()
@@ -111,4 +111,43 @@ def test_a_preset_pages_and_opens_the_screener_in_the_browser(browser, site):
         page.click("a:text('in the screener')")
         page.wait_for_url("**/form4/trades_by_filing?**")
         assert f"{total:,} rows" in page.locator("h3").first.inner_text()
+        page.close()
+
+
+VIEWPORTS = (("desktop", {"width": 1280, "height": 1000}), ("phone", {"width": 390, "height": 844}))
+
+
+def watched(browser, viewport):
+    """A page that records the console errors and failed requests it meets."""
+    page = browser.new_page(viewport=viewport)
+    page.problems = []
+    page.on("console", lambda message: message.type == "error" and page.problems.append(message.text))
+    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    page.on("requestfailed", lambda request: page.problems.append(f"failed: {request.url}"))
+    return page
+
+
+def test_the_search_box_reaches_a_company_and_an_insider(browser, site):
+    for name, viewport in VIEWPORTS:
+        page = watched(browser, viewport)
+        page.goto(f"{site}/form4/trades")
+        page.fill("form.site-search input[name=q]", "aapl")
+        page.click("form.site-search button")
+        page.wait_for_url("**/ticker/AAPL")
+        assert page.locator("h1").inner_text().startswith("Apple Inc.")
+        assert page.locator(".chart svg rect").count() > 3  # the bars drawn, with their legend
+        assert page.locator("table.cards tbody tr").count() > 3
+        screenshot(page, f"company_{name}")
+        page.fill("form.site-search input[name=q]", "cook timothy")
+        page.click("form.site-search button")
+        page.wait_for_url("**/search?q=cook+timothy")
+        screenshot(page, f"search_{name}")
+        page.click("a:text-is('COOK TIMOTHY D')")
+        page.wait_for_url(re.compile(r"/insider/\d+$"))
+        assert page.locator("h1").inner_text() == "COOK TIMOTHY D"
+        assert page.locator(".chart svg path").count() >= 1  # his holding of Apple over time
+        screenshot(page, f"insider_{name}")
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1, "the page scrolls sideways"
+        assert not page.problems, page.problems
         page.close()

@@ -106,7 +106,7 @@ async def test_links_and_code_meanings(datasette):
     assert '<abbr title="Open market or private sale' not in page  # no code column on this screen
     page = (await datasette.client.get("/form4/issuer_activity?issuer=AFRM")).text
     assert '<abbr title="Open market or private sale of a non-derivative or derivative security">S</abbr>' in page
-    assert "/form4/issuer_activity?issuer=1820953" in page
+    assert 'href="/issuer/1820953"' in page  # a CIK links to its company page
 
 
 async def test_business_days_sql_function(datasette):
