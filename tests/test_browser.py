@@ -61,8 +61,8 @@ def test_footnote_search_highlights(browser, site):
     page.goto(f"{site}/")
     page.fill("input#q", "weighted average")
     page.click("input[type=submit][value=Search]")
-    page.wait_for_selector("td mark", timeout=15000)
-    marks = page.locator("td mark").all_inner_texts()
+    page.wait_for_selector("li mark", timeout=15000)
+    marks = page.locator("li mark").all_inner_texts()
     screenshot(page, "footnote_search")
     assert marks and all(mark.lower() in ("weighted", "average") for mark in marks)
 

@@ -34,4 +34,4 @@ def test_serve_command_serves_the_sample(tmp_path):
                                 cwd=site, check=True, capture_output=True, text=True)
         assert result.stdout, path
     home = subprocess.run([f"{bin_dir}/datasette", "serve", ".", "--get", "/"], cwd=site, capture_output=True, text=True)
-    assert "Search footnotes and remarks" in home.stdout and "Latest cluster buys" in home.stdout
+    assert "Search tickers, companies, insiders, footnotes and remarks" in home.stdout and "Latest cluster buys" in home.stdout
