@@ -329,7 +329,7 @@ CREATE TABLE IF NOT EXISTS issuer_insiders (
     last_trade_date TEXT,
     last_trade_code TEXT,
     owned_after NUMERIC,
-    last_accession TEXT REFERENCES filings(accession_number)
+    last_accession TEXT
 );
 CREATE TABLE IF NOT EXISTS exercise_sales (
     id TEXT PRIMARY KEY,

@@ -24,7 +24,8 @@ EDGAR_FILING = "https://www.sec.gov/Archives/edgar/data/{}/{}/{}-index.htm"
 def render_cell(value, column, row, database, datasette):
     if value is None:
         return None
-    if column in ("accession_number", "amendment_accession", "original_accession") and isinstance(value, str) \
+    if column in ("accession_number", "amendment_accession", "original_accession", "last_accession") \
+            and isinstance(value, str) \
             and ACCESSION.fullmatch(value):
         return filing_link(value, row, database, datasette)
     if column == "transaction_code" and isinstance(value, str) and value in CODE_MEANINGS:
@@ -32,13 +33,18 @@ def render_cell(value, column, row, database, datasette):
             escape(CODE_MEANINGS[value]), escape(value), escape(CODE_MEANINGS[value].split(" of ")[0])))
     if column == "parse_quality" and value in PARSE_QUALITIES:
         return Markup('<abbr title="{}">{}</abbr>'.format(escape(PARSE_QUALITIES[value]), escape(value)))
-    value = value["value"] if isinstance(value, dict) and "value" in value else value  # a foreign key Datasette labelled
+    value = plain(value)
     if column in PAGE_OF_CIK and isinstance(value, int):
         own = '<a href="{}">{}</a>'.format(datasette.urls.path(f"/{PAGE_OF_CIK[column]}/{value}"), value)
         if value < 0:  # a surrogate key: EDGAR does not know it
             return Markup(own + ' <small title="known only by name: the document gives no CIK">surrogate</small>')
         return Markup(own)
     return readable(value, column, row, datasette)
+
+
+def plain(value):
+    """A cell's own value, where Datasette labelled a foreign key as {"value": …, "label": …}."""
+    return value["value"] if isinstance(value, dict) and "value" in value else value
 
 
 PAGE_OF_CIK = {"issuer_cik": "issuer", "owner_cik": "insider", "insider_cik": "insider"}
@@ -57,7 +63,7 @@ def readable(value, column: str, row, datasette):
         return Markup('<a href="{}">{}</a>'.format(datasette.urls.path(f"/ticker/{quote(value)}"), escape(value)))
     if column in NAME_CIK and isinstance(value, str) and NAME_CIK[column][0] in keys:
         key, page = NAME_CIK[column]
-        cik = row[key]["value"] if isinstance(row[key], dict) else row[key]
+        cik = plain(row[key])
         if isinstance(cik, int):
             return Markup('<a href="{}">{}</a>'.format(datasette.urls.path(f"/{page}/{cik}"), escape(value)))
     if column in ("insider_names", "insiders") and isinstance(value, str):
@@ -84,7 +90,7 @@ def filing_link(accession: str, row, database: str, datasette):
     async def inner():
         keys = row.keys() if hasattr(row, "keys") else ()
         if "issuer_cik" in keys and row["issuer_cik"]:
-            cik = row["issuer_cik"]
+            cik = plain(row["issuer_cik"])
         else:
             cik = await issuer_cik(datasette.get_database(database), accession)
         own = datasette.urls.path(f"/{database}/filings/{accession}")

@@ -139,7 +139,7 @@ async def test_every_screen_is_titled_by_its_title_not_its_sql(datasette, name):
     response = await datasette.client.get(f"/form4/{name}")
     assert response.status_code == 200
     title = re.search(r"<title>(.*?)</title>", response.text, re.S).group(1).strip()
-    assert title == f"{QUERIES[name]['title']} — form4".replace("&", "&amp;").replace("'", "&#39;")
+    assert title == f"{QUERIES[name]['title']} — form4db".replace("&", "&amp;").replace("'", "&#39;")
 
 
 @pytest.mark.parametrize("written", ["1000000", "1,000,000", "$1,000,000", "1m", "1000k", "$ 1.0M"])
