@@ -11,7 +11,8 @@ from .display import compact_number, compact_usd
 
 WIDTH, HEIGHT = 760, 300
 LEFT, RIGHT, TOP, BOTTOM = 78, 12, 36, 52
-COLORS = {"buy": "#1a7f37", "sell": "#cf222e", "first": "#0969da", "second": "#bc4c00"}
+COLORS = {"buy": "#1a7f37", "sell": "#cf222e"}
+SERIES_COLORS = ("#0969da", "#bc4c00")  # the series of a chart, in order
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -46,10 +47,10 @@ def frame(title: str, x_title: str, y_title: str, ticks: list[float], y, label, 
                   f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(parts + body)}</svg></div>')
 
 
-def month_bars(title: str, months: list[str], series: list[tuple[str, list[float], str]], y_title: str) -> Markup:
+def month_bars(title: str, months: list[str], series: list[tuple[str, list[float]]], y_title: str) -> Markup:
     """Bars per month (months as YYYY-MM-DD), one bar per series side by side; a single series is
     coloured by its sign (buying green, selling red)."""
-    values = [value for _, data, _ in series for value in data] or [0.0]
+    values = [value for _, data in series for value in data] or [0.0]
     ticks = nice_ticks(min(values), max(values))
     plot_height = HEIGHT - TOP - BOTTOM
     span = ticks[-1] - ticks[0]
@@ -61,18 +62,18 @@ def month_bars(title: str, months: list[str], series: list[tuple[str, list[float
     bar = max(slot * 0.8 / len(series), 0.5)
     body = []
     for m, month in enumerate(months):
-        for s, (name, data, color) in enumerate(series):
+        for s, (name, data) in enumerate(series):
             value = data[m]
             if not value:
                 continue
-            fill = color if len(series) > 1 else COLORS["buy" if value > 0 else "sell"]
+            fill = SERIES_COLORS[s] if len(series) > 1 else COLORS["buy" if value > 0 else "sell"]
             top, bottom = sorted((y(value), y(0)))
             body.append(f'<rect x="{LEFT + m * slot + slot * 0.1 + s * bar:.1f}" y="{top:.1f}" width="{bar:.1f}" '
                         f'height="{max(bottom - top, 0.5):.1f}" fill="{fill}"><title>{month[:7]} {escape(name)}: '
                         f'{escape(compact_usd(value))}</title></rect>')
         if month[5:7] == "01" or m == 0:
             body.append(f'<text x="{LEFT + m * slot:.1f}" y="{HEIGHT - BOTTOM + 16}">{month[:4]}</text>')
-    legend = [(name, color) for name, _, color in series] if len(series) > 1 else \
+    legend = [(name, color) for (name, _), color in zip(series, SERIES_COLORS)] if len(series) > 1 else \
         [("net buying", COLORS["buy"]), ("net selling", COLORS["sell"])]
     return frame(title, "Month", y_title, ticks, y, compact_usd, body, legend)
 
@@ -95,8 +96,8 @@ def holding_steps(title: str, points: list[tuple[str, float]]) -> Markup:
     path = [f"M{x(days[0]):.1f},{y(points[0][1]):.1f}"]
     for day, (_, value) in zip(days[1:], points[1:]):
         path.append(f"H{x(day):.1f}V{y(value):.1f}")
-    body = [f'<path d="{"".join(path)}" fill="none" stroke="{COLORS["first"]}" stroke-width="2"/>']
-    body += [f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="2.5" fill="{COLORS["first"]}"><title>{date}: '
+    body = [f'<path d="{"".join(path)}" fill="none" stroke="{SERIES_COLORS[0]}" stroke-width="2"/>']
+    body += [f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="2.5" fill="{SERIES_COLORS[0]}"><title>{date}: '
              f'{escape(compact_number(value))} shares</title></circle>' for day, (date, value) in zip(days, points)]
     years = sorted({date[:4] for date, _ in points})
     step = max(1, len(years) // 8)

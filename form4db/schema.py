@@ -498,6 +498,7 @@ TRANSACTION_CODES = [
     ("U", "Disposition pursuant to a tender of shares in a change of control transaction", "Other", 1),
 ]
 # The codes a printed form's code column can show: V has a column of its own.
+CODE_MEANINGS = {code: meaning for code, meaning, _, _ in TRANSACTION_CODES}
 PRINTED_TRANSACTION_CODES = frozenset(code for code, *_ in TRANSACTION_CODES) - {"V"}
 
 

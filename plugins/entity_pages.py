@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 
 from form4db.charts import holding_steps, month_bars
-from form4db.display import heading, highlight, names, number, percent, price, signed, usd
-from form4db.schema import TRANSACTION_CODES
+from form4db.display import heading, highlight, number, percent, price, signed, usd
+from form4db.schema import CODE_MEANINGS
 
 PAGE_SIZE = 50
 CHART_MONTHS = 120  # ten years of monthly bars
@@ -23,9 +23,9 @@ PAGES = {"pages/ticker/{ticker}.html", "pages/issuer/{cik}.html", "pages/insider
 
 @hookimpl
 def prepare_jinja2_environment(env):
-    env.globals["code_meanings"] = {code: meaning for code, meaning, _, _ in TRANSACTION_CODES}
+    env.globals["code_meanings"] = CODE_MEANINGS
     env.filters.update({"usd": usd, "price": price, "number": number, "percent": percent, "signed": signed,
-                        "heading": heading, "names": names, "highlight": highlight})
+                        "heading": heading, "highlight": highlight})
 
 
 @hookimpl
@@ -97,17 +97,17 @@ async def issuer(datasette, db, cik: int | None, offset: int, ticker: str | None
     total = (await db.execute("select count(*) from trades_by_filing where issuer_cik = ?", [cik])).first()[0]
     query = urlencode({"issuer_cik": cik, "_sort_desc": "filing_date"})
     return {
-        "kind": "issuer", "cik": cik, "name": company["issuer_name"], "ticker": ticker,
+        "cik": cik, "name": company["issuer_name"], "ticker": ticker,
         "industry": industry and industry[0], "edgar": EDGAR_COMPANY.format(cik) if cik > 0 else None,
         "insiders": await rows(db, """select * from issuer_insiders where issuer_cik = ?
             order by last_filed desc, owner_name limit 200""", [cik]),
         "net_buying": monthly and month_bars(
             f"Net open-market buying in {company['issuer_name']}, per month", [m["month"] for m in monthly],
-            [("net buying", [m["buys_usd"] - m["sells_usd"] for m in monthly], "")], "Purchases less sales ($)"),
+            [("net buying", [m["buys_usd"] - m["sells_usd"] for m in monthly])], "Purchases less sales ($)"),
         "plan_sales": any(m["sells_usd"] for m in monthly) and month_bars(
             "Sales under a Rule 10b5-1 plan and discretionary sales, per month", [m["month"] for m in monthly],
-            [("10b5-1 plan", [m["plan_sales_usd"] for m in monthly], "#0969da"),
-             ("discretionary", [m["discretionary_sales_usd"] for m in monthly], "#bc4c00")], "Sales ($)"),
+            [("10b5-1 plan", [m["plan_sales_usd"] for m in monthly]),
+             ("discretionary", [m["discretionary_sales_usd"] for m in monthly])], "Sales ($)"),
         "sales_split": (await rows(db, """select sum(plan_sales_usd) as plan, sum(discretionary_sales_usd) as discretionary,
             sum(unknown_sales_usd) as unstated, sum(plan_sales) as plan_count,
             sum(discretionary_sales) as discretionary_count, sum(unknown_sales) as unstated_count
@@ -150,7 +150,7 @@ async def insider(datasette, db, cik: int | None, offset: int) -> dict | None:
         where o.owner_cik = ? and t.filing_delay_bd is not null""", [cik])).rows]
     query = urlencode({"insider_cik": cik, "_sort_desc": "filing_date"})
     return {
-        "kind": "insider", "cik": cik, "name": owner[0]["owner_name"],
+        "cik": cik, "name": owner[0]["owner_name"],
         "names": sorted({c["owner_name"] for c in companies} - {owner[0]["owner_name"]}),
         "edgar": EDGAR_COMPANY.format(cik) if cik > 0 else None,
         "companies": companies,

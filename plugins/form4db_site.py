@@ -13,10 +13,9 @@ from markupsafe import Markup, escape
 from form4db.derive import business_days
 from form4db.display import names, number, percent, price, signed, usd
 from form4db.model import PARSE_QUALITIES
-from form4db.schema import TRANSACTION_CODES
+from form4db.schema import CODE_MEANINGS
 
 ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}")
-CODE_MEANINGS = {code: meaning for code, meaning, _, _ in TRANSACTION_CODES}
 EDGAR_FILING = "https://www.sec.gov/Archives/edgar/data/{}/{}/{}-index.htm"
 
 

@@ -169,16 +169,12 @@ def derive_issuer_insiders(conn: sqlite3.Connection, scope: Scope) -> None:
     their newest filing, how many filings and over which dates, and their newest trade with the
     holding after it. After the trades step (it reads trades_by_filing). Incrementally, the
     owner-issuer pairs of the affected filings."""
-    if scope.everything:
-        conn.execute("DELETE FROM issuer_insiders")
-        pairs = "1"
-    else:
-        pairs = """(f.issuer_cik, o.owner_cik) IN (SELECT f.issuer_cik, o.owner_cik FROM temp.affected a
-            CROSS JOIN filings f ON f.accession_number = a.accession_number
-            CROSS JOIN filing_owners o ON o.accession_number = a.accession_number)"""
-        conn.execute(f"""DELETE FROM issuer_insiders WHERE id IN (SELECT f.issuer_cik || '_' || o.owner_cik
-            FROM temp.affected a CROSS JOIN filings f ON f.accession_number = a.accession_number
-            CROSS JOIN filing_owners o ON o.accession_number = a.accession_number)""")
+    affected = """SELECT f.issuer_cik, o.owner_cik FROM temp.affected a
+        CROSS JOIN filings f ON f.accession_number = a.accession_number
+        CROSS JOIN filing_owners o ON o.accession_number = a.accession_number"""
+    pairs = "1" if scope.everything else f"(f.issuer_cik, o.owner_cik) IN ({affected})"
+    conn.execute("DELETE FROM issuer_insiders" if scope.everything else
+                 f"DELETE FROM issuer_insiders WHERE id IN (SELECT issuer_cik || '_' || owner_cik FROM ({affected}))")
     conn.execute(f"""
         INSERT INTO issuer_insiders
         WITH filed AS (
