@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 
 # Words a heading keeps in capitals, or writes otherwise.
 HEADING_WORDS = {"cik": "CIK", "usd": "($)", "pct": "(%)", "ceo": "CEO", "cfo": "CFO", "coo": "COO", "id": "ID",
-                 "sic": "SIC", "bd": "(business days)", "10b5": "10b5-1", "fts": "FTS", "xml": "XML", "url": "URL",
+                 "sic": "SIC", "bd": "(business days)", "fts": "FTS", "xml": "XML", "url": "URL",
                  "sha256": "SHA-256"}
 HEADINGS = {  # where the words of the name do not say it well
     "is_10b5_1": "Rule 10b5-1 plan", "is_ten_percent_owner": "10% owner", "transaction_code": "Code",
@@ -25,9 +25,7 @@ def heading(column: str) -> str:
     """A column name in words: value_usd → Value, is_director → Director, issuer_cik → Issuer CIK."""
     if column in HEADINGS:
         return HEADINGS[column]
-    words = column.removeprefix("is_").split("_")
-    if words[-1:] == ["1"] and words[-2:-1] == ["10b5"]:
-        words = words[:-1]
+    words = column.removeprefix("is_").replace("10b5_1", "10b5-1").split("_")
     text = " ".join(HEADING_WORDS.get(word, word) for word in words if word)
     return text[:1].upper() + text[1:]
 
@@ -36,8 +34,8 @@ def number(value, decimals: int | None = None) -> str:
     """1234567.5 → 1,234,567.5; whole numbers without decimals."""
     if value is None:
         return ""
-    if decimals is None:
-        decimals = 0 if float(value).is_integer() else min(4, len(repr(float(value)).split(".")[1]))
+    if decimals is None:  # as many as it has, up to four
+        decimals = len(f"{value:.4f}".rstrip("0").split(".")[1])
     return f"{value:,.{decimals}f}".replace("-", MINUS)
 
 
