@@ -70,10 +70,10 @@ def page_offset(written: str | None) -> int:
 
 def paging(total: int, offset: int) -> dict:
     """Which trades a page holds and the pages before and after it."""
-    number_ = offset // PAGE_SIZE + 1
+    page_number = offset // PAGE_SIZE + 1
     return {"first": offset + 1, "last": min(offset + PAGE_SIZE, total), "total": total,
-            "previous": number_ - 1 if number_ > 1 else None,
-            "next": number_ + 1 if offset + PAGE_SIZE < total else None}
+            "previous": page_number - 1 if page_number > 1 else None,
+            "next": page_number + 1 if offset + PAGE_SIZE < total else None}
 
 
 async def rows(db, sql: str, params) -> list[dict]:
