@@ -1,11 +1,14 @@
 """`form4db build`: find filing files, read each with its reader, load them in batches, derive."""
 
 import collections
+import gzip
+import io
 import multiprocessing
 import os
 import sqlite3
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,7 +30,9 @@ BATCH_SIZE = 250
 INCREMENTAL_DERIVE_LIMIT = 100_000
 TEXT_SUFFIXES = (".txt", ".nc")  # full submissions (also pre-2003 text filings), or rendered forms
 HTML_SUFFIXES = (".html", ".htm")
-FILING_SUFFIXES = (".xml", *TEXT_SUFFIXES, *HTML_SUFFIXES)
+GZIP_SUFFIX = ".gz"  # any of the formats, compressed: filing.txt.gz, form4.xml.gz
+PLAIN_SUFFIXES = (".xml", *TEXT_SUFFIXES, *HTML_SUFFIXES)
+FILING_SUFFIXES = (*PLAIN_SUFFIXES, *(suffix + GZIP_SUFFIX for suffix in PLAIN_SUFFIXES))
 # The largest ownership filings, exhibits included, are a few megabytes; this bounds the memory
 # one file can take.
 MAX_FILE_BYTES = 64 << 20
@@ -100,12 +105,28 @@ def read_file(path: Path, source_path: str) -> Filing:
             data = file.read()
     except OSError as error:
         raise ReadError(f"cannot read file: {error.strerror or error}") from None
+    name = path.name
+    if name.lower().endswith(GZIP_SUFFIX):
+        name, data = name[:-len(GZIP_SUFFIX)], gunzip(data)
     try:
-        return reader_for(path.suffix.lower(), data)(data, source_path, path.name)
+        return reader_for(Path(name).suffix.lower(), data)(data, source_path, name)
     except ReadError:
         raise
     except Exception as error:  # a reader bug must cost one file, not the build
         raise ReadError(f"reader failed: {type(error).__name__}: {error}") from error
+
+
+def gunzip(data: bytes) -> bytes:
+    """The content of a gzip file, held to the same bound as a plain file (a small file can
+    expand to gigabytes)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as file:
+            content = file.read(MAX_FILE_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ReadError(f"cannot decompress: {error}") from None
+    if len(content) > MAX_FILE_BYTES:
+        raise ReadError(f"larger than {MAX_FILE_BYTES >> 20} MiB uncompressed: not an ownership filing")
+    return content
 
 
 def reader_for(suffix: str, data: bytes):

@@ -1,5 +1,6 @@
 """Bad files land in build_errors with the reason; the files beside them load; nothing is resolved."""
 
+import gzip
 import shutil
 
 import pytest
@@ -133,3 +134,31 @@ def test_a_huge_file_is_refused_unread(tmp_path):
     result = CliRunner().invoke(cli, ["build", str(folder), "--db", str(tmp_path / "f.db")])
     assert "warning: input/huge.xml: larger than 64 MiB: not an ownership filing" in result.stderr
     assert "2 filings (2 new" in result.stdout
+
+
+def test_compressed_files_are_read_and_bad_ones_recorded(tmp_path):
+    """A .gz is read as the file inside it; one that does not decompress, or would decompress
+    past the size bound, is an error naming it, and hostile XML inside is refused as outside."""
+    folder = tmp_path / "input"
+    folder.mkdir()
+    whole = (CORPUS_XML / GOOD[0]).read_bytes()
+    compressed = gzip.compress(whole)
+    (folder / GOOD[0].replace(".xml", ".xml.gz")).write_bytes(compressed)
+    bad = {
+        "truncated.xml.gz": compressed[: len(compressed) // 2],
+        "not-gzip.txt.gz": whole,
+        "bomb.xml.gz": gzip.compress(b"\0" * (65 << 20)),  # 64 KB that would be 65 MiB
+        "billion-laughs.xml.gz": gzip.compress(BILLION_LAUGHS),
+    }
+    for name, data in bad.items():
+        (folder / name).write_bytes(data)
+    result = CliRunner().invoke(cli, ["build", str(folder), "--db", str(tmp_path / "form4.db")])
+    assert result.exit_code == 0 and "5 files, 1 filings (1 new" in result.stdout, result.output
+    db = sqlite_utils.Database(tmp_path / "form4.db")
+    errors = {r["source_path"]: r["error"] for r in db.query("select * from build_errors")}
+    assert errors["input/truncated.xml.gz"].startswith("cannot decompress: ")
+    assert errors["input/not-gzip.txt.gz"].startswith("cannot decompress: Not a gzipped file")
+    assert errors["input/bomb.xml.gz"] == "larger than 64 MiB uncompressed: not an ownership filing"
+    assert errors["input/billion-laughs.xml.gz"].startswith("refused: the document declares a DTD")
+    [filing] = db.query("select accession_number, source_path from filings")
+    assert filing == {"accession_number": "0001628280-24-030951", "source_path": f"input/{GOOD[0]}.gz"}

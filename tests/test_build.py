@@ -9,7 +9,7 @@ from form4db.build import build, find_files
 from form4db.loader import Loader
 from form4db.schema import ensure_schema
 
-from .conftest import SAMPLE
+from .conftest import FICTIONAL
 
 
 def test_folders_are_read_recursively_in_order(tmp_path):
@@ -20,10 +20,11 @@ def test_folders_are_read_recursively_in_order(tmp_path):
                          ("exrb_4_0099000002-24-000034.xml", "2024/A.XML"),
                          ("exrb_3_0099000001-23-000101.xml", ".cache/hidden.xml"),
                          ("exrb_3_0099000001-23-000101.xml", "2024/.hidden.xml"),
-                         ("README.md", "2024/notes.md")]:
-        shutil.copy(SAMPLE / name, root / target)
+                         ("exrb_3_0099000001-23-000101.xml", "2024/q1/c.xml.gz"),  # found, not read here
+                         ("README.md", "2024/notes.md"), ("README.md", "2024/notes.md.gz")]:
+        shutil.copy(FICTIONAL / name, root / target)
     found = [source for _, source in find_files([str(root)])]
-    assert found == ["filings/2024/A.XML", "filings/2024/q1/b.xml"]
+    assert found == ["filings/2024/A.XML", "filings/2024/q1/b.xml", "filings/2024/q1/c.xml.gz"]
     single = root / "2024" / "q1" / "b.xml"
     assert [source for _, source in find_files([str(single)])] == ["b.xml"]
 
@@ -34,21 +35,21 @@ def test_a_new_database_appears_only_when_complete(tmp_path):
     assert not db_path.exists() and (tmp_path / "form4.db.partial").exists()
     loader.abandon()  # what a build does when it is interrupted
     assert not db_path.exists() and not (tmp_path / "form4.db.partial").exists()
-    report = build([str(SAMPLE)], str(db_path))
-    assert report.new == 15 and db_path.exists() and not (tmp_path / "form4.db.partial").exists()
+    report = build([str(FICTIONAL)], str(db_path))
+    assert report.new == 14 and db_path.exists() and not (tmp_path / "form4.db.partial").exists()
     assert sqlite_utils.Database(db_path).execute("pragma journal_mode").fetchone()[0] == "delete"
 
 
 def test_an_interrupted_update_keeps_what_was_loaded(tmp_path, monkeypatch):
     db_path = tmp_path / "form4.db"
-    build([str(SAMPLE / "exrb_3_0099000001-23-000101.xml")], str(db_path))
+    build([str(FICTIONAL / "exrb_3_0099000001-23-000101.xml")], str(db_path))
 
     def interrupt(*args):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("form4db.build.read_file", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        build([str(SAMPLE)], str(db_path))
+        build([str(FICTIONAL)], str(db_path))
     assert sqlite_utils.Database(db_path)["filings"].count == 1
 
 
@@ -63,9 +64,9 @@ def test_a_reader_failure_costs_one_file(tmp_path, monkeypatch):
         return real_reader(data, source_path, name)
 
     monkeypatch.setattr(form4db.build, "read_ownership_xml", flaky)
-    report = build([str(SAMPLE)], str(tmp_path / "form4.db"))
-    assert report.new == 14
-    assert report.errors == [("sample/exrb_3_0099000001-23-000101.xml",
+    report = build([str(FICTIONAL)], str(tmp_path / "form4.db"))
+    assert report.new == 13
+    assert report.errors == [("fictional/exrb_3_0099000001-23-000101.xml",
                               "reader failed: ValueError: something nobody foresaw")]
 
 
