@@ -12,8 +12,9 @@ install:
 build *paths="data/sample": install
     {{bin}}/form4db build {{paths}} --db form4.db
 
-# Build the sample and serve it with Datasette (this folder is the configuration directory)
+# Build the sample and serve it with Datasette, immutable as in public (this folder is the configuration directory)
 serve: build
+    {{bin}}/datasette inspect form4.db --inspect-file inspect-data.json
     {{bin}}/datasette serve .
 
 # Serve for the public: immutable with precomputed counts, CORS on

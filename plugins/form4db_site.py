@@ -58,7 +58,7 @@ SHARES = {"shares", "owned_after", "shares_owned_after", "exercised", "sold", "w
 def readable(value, column: str, row, datasette):
     """Names and tickers as links to their pages, and numbers as people read them (HTML only)."""
     keys = row.keys() if hasattr(row, "keys") else ()
-    if column == "ticker" and isinstance(value, str) and value:
+    if column == "ticker" and isinstance(value, str) and value and has_issuer(row, keys):
         return Markup('<a href="{}">{}</a>'.format(datasette.urls.path(f"/ticker/{quote(value)}"), escape(value)))
     if column in NAME_CIK and isinstance(value, str) and NAME_CIK[column][0] in keys:
         key, page = NAME_CIK[column]
@@ -81,6 +81,12 @@ def readable(value, column: str, row, datasette):
     if column == "owned_change_pct":
         return percent(value)
     return None
+
+
+def has_issuer(row, keys) -> bool:
+    """Whether a row's ticker has a company page: not when the row says its issuer has no CIK (a
+    hand transcription, such as the seed's)."""
+    return "issuer_cik" not in keys or plain(row["issuer_cik"]) is not None
 
 
 def filing_link(accession: str, row, database: str, datasette):

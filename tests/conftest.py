@@ -6,6 +6,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from form4db.build import build
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 CORPUS_XML = CORPUS / "xml"
-SAMPLE = REPO / "data" / "sample"
+SAMPLE = REPO / "data" / "sample"  # real filings
+FICTIONAL = REPO / "tests" / "fixtures" / "fictional"  # made-up filings for edge cases
 METADATA = REPO / "metadata.yml"
 
 
@@ -79,6 +81,29 @@ def sample_db_path(tmp_path_factory):
 @pytest.fixture(scope="session")
 def sample_db(sample_db_path):
     return sqlite_utils.Database(sample_db_path)
+
+
+@pytest.fixture(scope="session")
+def fictional_db(tmp_path_factory):
+    return sqlite_utils.Database(build_once(tmp_path_factory, FICTIONAL))
+
+
+class Links(HTMLParser):
+    """The href of every link of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a" and dict(attrs).get("href"):
+            self.links.append(dict(attrs)["href"])
+
+
+def links_of(html: str) -> list[str]:
+    parser = Links()
+    parser.feed(html)
+    return parser.links
 
 
 def rows(db, sql, params=()):

@@ -188,10 +188,10 @@ def test_an_amendment_without_its_original_is_unmatched(corpus_db):
     assert (link["original_accession"], link["method"], link["candidates"]) == (None, "unmatched", 0)
 
 
-def test_sample_amendment_restates_one_row(sample_db):
-    link = one(sample_db, "select * from amendments where amendment_accession = '0099000002-24-000047'")
+def test_an_amendment_restates_one_row(fictional_db):
+    link = one(fictional_db, "select * from amendments where amendment_accession = '0099000002-24-000047'")
     assert link["original_accession"] == "0099000002-24-000031"
-    superseded = dict(sample_db.execute("select row_seq, superseded_by from nonderiv_transactions "
+    superseded = dict(fictional_db.execute("select row_seq, superseded_by from nonderiv_transactions "
                                         "where accession_number = '0099000002-24-000031'").fetchall())
     assert superseded == {1: "0099000002-24-000047_nt1", 2: None}  # row 2 was not restated: it stands
 

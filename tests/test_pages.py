@@ -3,12 +3,11 @@ insider's page, and the search box's answers — each checked against the tables
 
 import re
 import statistics
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import rows, site_for
+from .conftest import links_of, rows, site_for
 
 pytestmark = pytest.mark.usefixtures("corpus")
 TESLA, MUSK, KIRKHORN, HOLDING = 1318605, 1494730, 1771364, 1065416
@@ -17,24 +16,6 @@ TESLA, MUSK, KIRKHORN, HOLDING = 1318605, 1494730, 1771364, 1065416
 @pytest.fixture(scope="module")
 def datasette(real_db_path):
     return site_for(real_db_path)
-
-
-class Links(HTMLParser):
-    """The href of every link of a page, and the text of each table cell that holds one."""
-
-    def __init__(self):
-        super().__init__()
-        self.links = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "a" and dict(attrs).get("href"):
-            self.links.append(dict(attrs)["href"])
-
-
-def links_of(html: str) -> list[str]:
-    parser = Links()
-    parser.feed(html)
-    return parser.links
 
 
 async def test_a_company_page_by_ticker_and_by_cik(datasette, real_db):

@@ -1,4 +1,4 @@
-"""The insider-trading screens (canned queries) and their Atom feeds, on the corpus and the sample."""
+"""The insider-trading screens (canned queries) and their Atom feeds, on the corpus, the fictional test filings and the sample."""
 
 import re
 import sqlite3
@@ -10,7 +10,7 @@ from datasette.app import Datasette
 
 from form4db.build import build
 
-from .conftest import CORPUS_XML, METADATA, REPO, SAMPLE
+from .conftest import CORPUS_XML, FICTIONAL, METADATA, REPO, SAMPLE
 
 pytestmark = pytest.mark.usefixtures("corpus")
 QUERIES = yaml.safe_load(METADATA.read_text())["databases"]["form4"]["queries"]
@@ -19,7 +19,7 @@ QUERIES = yaml.safe_load(METADATA.read_text())["databases"]["form4"]["queries"]
 @pytest.fixture(scope="module")
 def site_db_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("site") / "form4.db"
-    assert build([str(CORPUS_XML), str(SAMPLE)], str(path)).errors == []
+    assert build([str(CORPUS_XML), str(FICTIONAL), str(SAMPLE)], str(path)).errors == []
     return path
 
 
@@ -57,7 +57,7 @@ async def test_every_screen_answers_with_rows_and_its_documented_columns(dataset
     assert page.status_code == 200
 
 
-async def test_cluster_buy_in_the_sample(datasette):
+async def test_a_cluster_buy_counts_the_amended_price(datasette):
     response = await datasette.client.get("/form4/cluster_buys.json?_shape=array&days=5000")
     [exrb] = [row for row in response.json() if row["ticker"] == "EXRB"]
     # A director's two purchases (the first as corrected by its 4/A, $18.4217) and the CFO's one.
@@ -66,7 +66,7 @@ async def test_cluster_buy_in_the_sample(datasette):
     assert exrb["total_usd"] == pytest.approx(5000 * 18.4217 + 2500 * 18.95 + 3000 * 19.10)
 
 
-async def test_late_filing_in_the_sample(datasette):
+async def test_a_trade_its_filer_marked_late(datasette):
     response = await datasette.client.get("/form4/late_filings.json?_shape=array")
     [late] = [row for row in response.json() if row["ticker"] == "EXRB"]
     assert (late["transaction_date"], late["transaction_timeliness"], late["shares"], late["value_usd"]) == (

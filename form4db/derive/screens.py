@@ -71,12 +71,14 @@ def derive_cluster_windows(conn: sqlite3.Connection, scope: Scope) -> None:
         kept = (f"t.transaction_date BETWEEN date(d.first_day, '-{widest} days') AND date(d.last_day, '+{widest} days') "
                 f"AND t.transaction_date BETWEEN (SELECT date(min(first_day), '-{widest} days') FROM temp.scope_days) "
                 f"AND (SELECT date(max(last_day), '+{widest} days') FROM temp.scope_days)")
+    # A purchase is code P, as on every screen: a stray D beside it (flagged direction_mismatch) is
+    # the filer's slip, as the holding after it shows.
     buys = conn.execute(f"""
         SELECT f.issuer_cik, t.transaction_date, o.owner_cik, o.owner_name, t.value_usd
         FROM {purchases}
         JOIN filing_owners o ON o.accession_number = t.accession_number AND o.owner_seq = 1
         WHERE t.superseded_by IS NULL AND t.is_open_market = 1 AND t.transaction_code = 'P'
-          AND t.acquired_disposed = 'A' AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL
+          AND t.transaction_date IS NOT NULL AND f.issuer_cik IS NOT NULL
           AND o.owner_cik IS NOT NULL AND {kept}
         ORDER BY f.issuer_cik, t.transaction_date, t.rowid""")
     first_days = {} if scope.everything else dict(conn.execute("SELECT issuer_cik, first_day FROM temp.scope_days"))
