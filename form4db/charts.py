@@ -12,7 +12,9 @@ from .display import compact_number, compact_usd
 WIDTH, HEIGHT = 760, 300
 LEFT, RIGHT, TOP, BOTTOM = 78, 12, 36, 52
 COLORS = {"buy": "#1a7f37", "sell": "#cf222e"}
-SERIES_COLORS = ("#0969da", "#bc4c00")  # the series of a chart, in order
+SERIES_COLORS = ("#0969da", "#bc4c00", "#8c959f")  # the series of a chart, in order
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS_NAMED = 18  # up to this many months on an axis, each is named; beyond, only the years
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -48,8 +50,9 @@ def frame(title: str, x_title: str, y_title: str, ticks: list[float], y, label, 
 
 
 def month_bars(title: str, months: list[str], series: list[tuple[str, list[float]]], y_title: str) -> Markup:
-    """Bars per month (months as YYYY-MM-DD), one bar per series side by side; a single series is
-    coloured by its sign (buying green, selling red)."""
+    """Bars per month (months as YYYY-MM-DD, in order), one bar per series side by side; a single
+    series is coloured by its sign (buying green, selling red). A month missing between two others
+    keeps its place on the axis, empty."""
     values = [value for _, data in series for value in data] or [0.0]
     ticks = nice_ticks(min(values), max(values))
     plot_height = HEIGHT - TOP - BOTTOM
@@ -58,12 +61,14 @@ def month_bars(title: str, months: list[str], series: list[tuple[str, list[float
     def y(value):
         return TOP + (ticks[-1] - value) / span * plot_height
 
-    slot = (WIDTH - LEFT - RIGHT) / max(len(months), 1)
+    axis = every_month(months[0], months[-1]) if months else []
+    place = {month[:7]: m for m, month in enumerate(axis)}
+    slot = (WIDTH - LEFT - RIGHT) / max(len(axis), 1)
     bar = max(slot * 0.8 / len(series), 0.5)
     body = []
-    for m, month in enumerate(months):
-        for s, (name, data) in enumerate(series):
-            value = data[m]
+    for month, *month_values in zip(months, *(data for _, data in series)):
+        m = place[month[:7]]
+        for s, ((name, _), value) in enumerate(zip(series, month_values)):
             if not value:
                 continue
             fill = SERIES_COLORS[s] if len(series) > 1 else COLORS["buy" if value > 0 else "sell"]
@@ -71,11 +76,36 @@ def month_bars(title: str, months: list[str], series: list[tuple[str, list[float
             body.append(f'<rect x="{LEFT + m * slot + slot * 0.1 + s * bar:.1f}" y="{top:.1f}" width="{bar:.1f}" '
                         f'height="{max(bottom - top, 0.5):.1f}" fill="{fill}"><title>{month[:7]} {escape(name)}: '
                         f'{escape(compact_usd(value))}</title></rect>')
-        if month[5:7] == "01" or m == 0:
-            body.append(f'<text x="{LEFT + m * slot:.1f}" y="{HEIGHT - BOTTOM + 16}">{month[:4]}</text>')
+    body += month_labels([(month, LEFT + m * slot + slot / 2) for m, month in enumerate(axis)])
     legend = [(name, color) for (name, _), color in zip(series, SERIES_COLORS)] if len(series) > 1 else \
         [("net buying", COLORS["buy"]), ("net selling", COLORS["sell"])]
     return frame(title, "Month", y_title, ticks, y, compact_usd, body, legend)
+
+
+def every_month(first: str, last: str) -> list[str]:
+    """Each month from first to last, as YYYY-MM-01."""
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while f"{year:04d}-{month:02d}" <= last[:7]:
+        months.append(f"{year:04d}-{month:02d}-01")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def month_labels(months: list[tuple[str, float]]) -> list[str]:
+    """The x axis's labels for months (YYYY-MM-DD at x): each month named with its year beneath
+    the first and each January when there are few, else each year (at most about eight)."""
+    baseline = HEIGHT - BOTTOM + 16
+    if len(months) <= MONTHS_NAMED:
+        labels = []
+        for m, (month, x) in enumerate(months):
+            labels.append(f'<text x="{x:.1f}" y="{baseline}" text-anchor="middle">{MONTH_NAMES[int(month[5:7]) - 1]}</text>')
+            if m == 0 or month[5:7] == "01":
+                labels.append(f'<text x="{x:.1f}" y="{baseline + 15}" text-anchor="middle">{month[:4]}</text>')
+        return labels
+    years = [(month, x) for m, (month, x) in enumerate(months) if m == 0 or month[5:7] == "01"]
+    step = max(1, math.ceil(len(years) / 8))
+    return [f'<text x="{x:.1f}" y="{baseline}">{month[:4]}</text>' for month, x in years[::step]]
 
 
 def holding_steps(title: str, points: list[tuple[str, float]]) -> Markup:
@@ -99,11 +129,8 @@ def holding_steps(title: str, points: list[tuple[str, float]]) -> Markup:
     body = [f'<path d="{"".join(path)}" fill="none" stroke="{SERIES_COLORS[0]}" stroke-width="2"/>']
     body += [f'<circle cx="{x(day):.1f}" cy="{y(value):.1f}" r="2.5" fill="{SERIES_COLORS[0]}"><title>{date}: '
              f'{escape(compact_number(value))} shares</title></circle>' for day, (date, value) in zip(days, points)]
-    years = sorted({date[:4] for date, _ in points})
-    step = max(1, len(years) // 8)
-    for year in years[::step]:
-        day = max(ordinal(f"{year}-01-01"), first)
-        body.append(f'<text x="{x(day):.1f}" y="{HEIGHT - BOTTOM + 16}">{year}</text>')
+    months = every_month(points[0][0], points[-1][0])
+    body += month_labels([(month, x(max(ordinal(month), first))) for month in months])
     return frame(title, "Trade date", "Shares held after the trade", ticks, y, compact_number, body)
 
 

@@ -105,9 +105,10 @@ async def issuer(datasette, db, cik: int | None, offset: int, ticker: str | None
             f"Net open-market buying in {company['issuer_name']}, per month", [m["month"] for m in monthly],
             [("net buying", [m["buys_usd"] - m["sells_usd"] for m in monthly])], "Purchases less sales ($)"),
         "plan_sales": any(m["sells_usd"] for m in monthly) and month_bars(
-            "Sales under a Rule 10b5-1 plan and discretionary sales, per month", [m["month"] for m in monthly],
+            "Open-market sales per month, by Rule 10b5-1 plan", [m["month"] for m in monthly],
             [("10b5-1 plan", [m["plan_sales_usd"] for m in monthly]),
-             ("discretionary", [m["discretionary_sales_usd"] for m in monthly])], "Sales ($)"),
+             ("discretionary", [m["discretionary_sales_usd"] for m in monthly]),
+             ("not stated", [m["unknown_sales_usd"] for m in monthly])], "Sales ($)"),
         "sales_split": (await rows(db, """select sum(plan_sales_usd) as plan, sum(discretionary_sales_usd) as discretionary,
             sum(unknown_sales_usd) as unstated, sum(plan_sales) as plan_count,
             sum(discretionary_sales) as discretionary_count, sum(unknown_sales) as unstated_count

@@ -1,5 +1,7 @@
 """The Datasette site: metadata for everything it publishes, and pages that work."""
 
+import re
+
 import pytest
 import yaml
 from datasette.app import Datasette
@@ -199,3 +201,15 @@ def test_values_and_headings_read_as_people_write_them():
     assert (usd(131067211.23), usd(912.5), usd(-5000), price(146.57), price(0.0512)) == (
         "$131,067,211", "$912.50", "\u2212$5,000", "$146.57", "$0.0512")
     assert (signed(10500, "D"), signed(7138, "A"), percent(12.54), percent(-3.2)) == ("\u221210,500", "+7,138", "+12.5%", "\u22123.2%")
+
+
+def test_a_charts_months_keep_their_places_and_few_are_named():
+    from form4db.charts import month_bars
+    svg = str(month_bars("Net buying", ["2022-12-01", "2023-03-01"], [("net", [5000.0, -2000.0])], "Dollars"))
+    labels = re.findall(r'<text x="[\d.]+" y="264" text-anchor="middle">(\w+)</text>', svg)
+    assert labels == ["Dec", "Jan", "Feb", "Mar"]  # January and February kept, empty, between the two
+    assert re.findall(r'y="279" text-anchor="middle">(\d+)</text>', svg) == ["2022", "2023"]
+    bars = re.findall(r'<rect x="([\d.]+)"[^>]*><title>(\S+ net: \S+)</title></rect>', svg)
+    assert bars == [("94.8", "2022-12 net: $5K"), ("597.2", "2023-03 net: \u2212$2K")]  # in the first and fourth place
+    many = str(month_bars("Net buying", ["2019-01-01", "2023-12-01"], [("net", [1.0, 2.0])], "Dollars"))
+    assert re.findall(r'y="264">(\d+)</text>', many) == ["2019", "2020", "2021", "2022", "2023"]
