@@ -2,10 +2,11 @@
 bounded time. Prints requests/s, p50 and p95 latency and the errors.
 
 Half the requests are the popular pages, the same every time: every screen with its default
-parameters (JSON and HTML), the home, database and table pages, common footnote searches. The
-other half are the long tail, almost never the same twice: the issuer and insider screens of
-random issuers and owners, random rows, a table filtered by a random issuer, searches for
-random pairs of words. So the figures show what the site computes, not what it remembers.
+parameters and the screener's common screens (JSON and HTML), the busiest company's and insider's
+pages, the home, database and table pages, common searches. The other half are the long tail,
+almost never the same twice: the company and insider pages and screens of random issuers, tickers
+and owners, random rows, the screener filtered by a random ticker, insider or value, searches for
+random names and random pairs of words. So the figures show what the site computes, not what it remembers.
 
     python bench/bench_load.py path/to/form4.db --clients 50 --seconds 60 --workers 2
 """
@@ -18,6 +19,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import click
 import httpx
@@ -32,12 +34,20 @@ SAMPLE = 2000  # random issuers, owners and rows the long tail draws on
 
 
 def popular_pages(db: Path) -> list[str]:
-    """Every screen (JSON and HTML), searches, the home, database and table pages."""
-    json_pages = list(pages(db).values())
-    html_pages = [path.replace(".json", "").replace("?_shape=array", "").replace("&_shape=array", "")
-                  for path in json_pages]
+    """Every screen and the screener's common screens (JSON and HTML), the busiest company's and
+    insider's pages, searches, the home, database and table pages."""
+    json_pages = [path for path in pages(db).values() if ".json" in path]
+    html_pages = [as_html(path) for path in json_pages] + [path for path in pages(db).values() if ".json" not in path]
     searches = [f"/form4/footnote_search?q={term.replace(' ', '+')}" for term in SEARCHES]
-    return [*json_pages, *html_pages, *searches, "/", "/form4", "/form4/filings", "/form4/issuers"]
+    tables = ["/form4/filings", "/form4/issuers", "/form4/nonderiv_transactions", "/form4/trades", "/form4/trades_by_filing"]
+    return [*json_pages, *html_pages, *searches, "/", "/screens", "/form4", *tables]
+
+
+def as_html(path: str) -> str:
+    """The HTML page of a JSON URL: no .json, no _shape."""
+    url = urlsplit(path)
+    query = urlencode([(name, value) for name, value in parse_qsl(url.query, keep_blank_values=True) if name != "_shape"])
+    return url.path.removesuffix(".json") + (f"?{query}" if query else "")
 
 
 def long_tail(db: Path) -> list[Callable[[random.Random], str]]:
@@ -45,6 +55,9 @@ def long_tail(db: Path) -> list[Callable[[random.Random], str]]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     issuers = [cik for cik, in conn.execute(f"SELECT issuer_cik FROM issuers ORDER BY random() LIMIT {SAMPLE}")]
     owners = [cik for cik, in conn.execute(f"SELECT owner_cik FROM owners ORDER BY random() LIMIT {SAMPLE}")]
+    tickers = [ticker for ticker, in conn.execute(
+        f"SELECT DISTINCT issuer_ticker_clean FROM filings WHERE issuer_ticker_clean IS NOT NULL LIMIT {SAMPLE}")]
+    names = [name for name, in conn.execute(f"SELECT owner_name FROM owners ORDER BY random() LIMIT {SAMPLE}")]
     last = conn.execute("SELECT max(rowid) FROM nonderiv_transactions").fetchone()[0]
     rowids = random.Random(0).sample(range(1, last + 1), min(SAMPLE, last))
     rows = [row_id for row_id, in conn.execute(
@@ -61,6 +74,15 @@ def long_tail(db: Path) -> list[Callable[[random.Random], str]]:
         lambda pick: f"/form4/nonderiv_transactions/{pick.choice(rows)}.json",
         lambda pick: f"/form4/filings?issuer_cik={pick.choice(issuers)}",
         lambda pick: f"/form4/footnote_search?q={pick.choice(WORDS)}+{pick.choice(WORDS)}",
+        # The pages for people and the screener (issues 21 and 22)
+        lambda pick: f"/ticker/{pick.choice(tickers)}",
+        lambda pick: f"/issuer/{pick.choice(issuers)}",
+        lambda pick: f"/insider/{pick.choice(owners)}",
+        lambda pick: "/search?" + urlencode({"q": " ".join(reversed(pick.choice(names).split()[-2:]))}),
+        lambda pick: f"/form4/trades?ticker={pick.choice(tickers)}&_sort_desc=trade_date",
+        lambda pick: f"/form4/trades_by_filing.json?insider_cik={pick.choice(owners)}&_sort_desc=last_trade_date",
+        lambda pick: f"/form4/trades_by_filing?is_open_market=1&transaction_code={pick.choice('PS')}"
+                     f"&value_usd__gte={pick.choice([10_000, 25_000, 100_000, 1_000_000])}&_sort_desc=filing_date",
     ]
 
 
@@ -88,7 +110,8 @@ async def client(base: str, next_page, until: float, seed: int, results: list, e
 
 
 def kind(path: str) -> str:
-    """A page with its parameter values and row id left out: what the page is."""
+    """A page with its parameter values, row id, ticker or CIK left out: what the page is."""
+    path = re.sub(r"^/(ticker|issuer|insider)/[^/?]+", r"/\1/…", path)
     return re.sub(r"=[^&]*", "=…", re.sub(r"(/nonderiv_transactions/)[^/.?]+", r"\1ROW", path))
 
 
@@ -129,9 +152,10 @@ def main(db, clients, seconds, workers, results_path):
     by_kind = {}
     for path, took, _ in results:
         by_kind.setdefault(kind(path), []).append(1000 * took)
-    print("slowest kinds of page (p50 ms):")
-    for page, times in sorted(by_kind.items(), key=lambda item: -statistics.median(item[1]))[:8]:
-        print(f"  {statistics.median(times):8,.0f}  {page}")
+    print("slowest kinds of page seen 20 times or more (p50 and p95 ms):")
+    common = {page: times for page, times in by_kind.items() if len(times) >= 20}
+    for page, times in sorted(common.items(), key=lambda item: -statistics.median(item[1]))[:12]:
+        print(f"  {statistics.median(times):8,.0f} {percentile(times, 0.95):8,.0f}  {page}")
 
 
 if __name__ == "__main__":

@@ -405,7 +405,7 @@ CREATE VIEW IF NOT EXISTS nonderiv_transactions_amended AS
 INDEXES = {
     "filings": [
         ["issuer_cik", "date_of_original_submission"],  # also the amendments a new filing may be the original of
-        ["period_of_report"],
+        [DescIndex("period_of_report"), "accession_number"],  # the table page's order, newest first
         ["filing_date"],
         ["document_type"],
         ["schema_version"],
@@ -416,15 +416,15 @@ INDEXES = {
     "issuers": [["issuer_name"], ["issuer_trading_symbol"], ["as_of_accession"]],
     "owners": [["owner_name"], ["as_of_accession"]],
     "filing_owners": [["accession_number"], ["owner_cik"]],
-    "nonderiv_transactions": [
-        ["accession_number"], ["transaction_code"], ["transaction_date"], ["acquired_disposed"],
+    "nonderiv_transactions": [  # (transaction_date, id): the table page's order, newest first
+        ["accession_number"], ["transaction_code"], [DescIndex("transaction_date"), "id"], ["acquired_disposed"],
         ["is_open_market", "transaction_date"],  # the open-market screens, newest first
         ["transaction_code", "is_open_market", "transaction_date"],  # purchases or sales in a period
         ["transaction_code", "transaction_date"],  # exercise and same-day sale
     ],
     "nonderiv_holdings": [["accession_number"]],
     "deriv_transactions": [
-        ["accession_number"], ["transaction_code"], ["transaction_date"], ["acquired_disposed"],
+        ["accession_number"], ["transaction_code"], [DescIndex("transaction_date"), "id"], ["acquired_disposed"],
     ],
     "deriv_holdings": [["accession_number"]],
     "footnotes": [["accession_number"]],

@@ -163,3 +163,19 @@ async def test_a_parameter_that_cannot_be_read_gets_a_400_naming_it(datasette, q
     assert response.json()["error"].startswith(f"{parameter}=")
     page = await datasette.client.get(f"/form4/{query.replace('.json', '')}")
     assert page.status_code == 400 and f"{parameter}=" in page.text and "write it as" in page.text
+
+
+async def test_one_issuers_activity_and_largest_sales_are_counted_whole(datasette, site_db_path):
+    """The one-issuer screens count every row of the issuer (Moderna, by ticker or CIK: more than a page of each), not a page."""
+    conn = sqlite3.connect(site_db_path)
+    moderna_rows = sum(conn.execute(f"""SELECT count(*) FROM filings f JOIN {table} t ON t.accession_number = f.accession_number
+        WHERE f.issuer_cik = 1682852 AND t.superseded_by IS NULL""").fetchone()[0]
+                      for table in ("nonderiv_transactions", "deriv_transactions"))
+    moderna_sales = conn.execute("""SELECT count(*), max(value_usd) FROM trades WHERE issuer_cik = 1682852
+        AND is_open_market = 1 AND transaction_code = 'S'""").fetchone()
+    for issuer in ("MRNA", "mrna", "1682852"):
+        activity = (await datasette.client.get(f"/form4/issuer_activity.json?issuer={issuer}&_shape=objects")).json()
+        assert activity["total_rows"] == moderna_rows > 200 and {row["issuer_cik"] for row in activity["rows"]} == {1682852}
+        sales = (await datasette.client.get(f"/form4/largest_sales.json?issuer={issuer}&days=5000&_shape=objects")).json()
+        assert (sales["total_rows"], sales["rows"][0]["value_usd"]) == moderna_sales and moderna_sales[0] > 100
+        assert {row["ticker"] for row in sales["rows"]} == {"MRNA"}
