@@ -10,7 +10,7 @@ from markupsafe import Markup
 from .display import compact_number, compact_usd
 
 WIDTH, HEIGHT = 760, 300
-LEFT, RIGHT, TOP, BOTTOM = 78, 12, 36, 52
+LEFT, RIGHT, TOP, BOTTOM = 78, 12, 48, 52
 COLORS = {"buy": "#1a7f37", "sell": "#cf222e"}
 SERIES_COLORS = ("#0969da", "#bc4c00", "#8c959f")  # the series of a chart, in order
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -40,11 +40,11 @@ def frame(title: str, x_title: str, y_title: str, ticks: list[float], y, label, 
                  f'text-anchor="middle" class="chart-axis">{escape(y_title)}</text>')
     parts.append(f'<text x="{LEFT + (WIDTH - LEFT - RIGHT) / 2:.0f}" y="{HEIGHT - 6}" text-anchor="middle" '
                  f'class="chart-axis">{escape(x_title)}</text>')
-    x = WIDTH - RIGHT
-    for name, color in reversed(legend):
-        x -= 14 + 7.2 * len(name)
-        parts.append(f'<rect x="{x:.0f}" y="8" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{x + 14:.0f}" y="17">{escape(name)}</text>')
+    x = LEFT  # the legend under the title, from the left: in view where a phone scrolls the chart
+    for name, color in legend:
+        parts.append(f'<rect x="{x:.0f}" y="26" width="10" height="10" fill="{color}"/>'
+                     f'<text x="{x + 14:.0f}" y="35">{escape(name)}</text>')
+        x += 28 + 7.2 * len(name)
     return Markup(f'<div class="chart"><svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
                   f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(parts + body)}</svg></div>')
 

@@ -30,6 +30,17 @@ def heading(column: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def in_words(description: str, columns: list[str]) -> str:
+    """A table page's description with its column names as headings, quoted values left alone:
+    'where value_usd >= 25000 sorted by filing_date descending' → 'where Value >= 25000 sorted by
+    Filing date descending'."""
+    if not columns:
+        return description
+    name = re.compile(r"\b(" + "|".join(map(re.escape, sorted(columns, key=len, reverse=True))) + r")\b")
+    return "".join(part if part.startswith('"') else name.sub(lambda found: heading(found[1]), part)
+                   for part in re.split(r'("[^"]*")', description))
+
+
 def number(value, decimals: int | None = None) -> str:
     """1234567.5 → 1,234,567.5; whole numbers without decimals."""
     if value is None:
@@ -40,12 +51,12 @@ def number(value, decimals: int | None = None) -> str:
 
 
 def usd(value) -> str:
-    """A dollar amount: $131,067,211 (whole dollars from $1,000 up), $912.50, −$5,000."""
+    """A dollar amount: $131,067,211 (whole dollars from $1,000 up, and none), $912.50, −$5,000, $0."""
     if value is None:
         return ""
     sign = MINUS if value < 0 else ""
     amount = abs(value)
-    return f"{sign}${amount:,.0f}" if amount >= 1000 else f"{sign}${amount:,.2f}"
+    return f"{sign}${amount:,.0f}" if amount >= 1000 or amount == 0 else f"{sign}${amount:,.2f}"
 
 
 def price(value) -> str:

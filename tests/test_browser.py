@@ -86,6 +86,8 @@ def test_the_screener_filters_sorts_and_pages_in_the_browser(browser, site):
         assert codes and all(code.endswith("S") for code in codes)  # the code's meaning, then the code
         values = [float(v.replace("$", "").replace(",", "").replace("\u2212", "-")) for v in first + second if v.strip()]
         assert len(first) == 50 and values == sorted(values)  # the second page goes on where the first ended
+        assert "where Code = " in page.locator("h3").first.inner_text()  # the filter in words
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1, "the page scrolls sideways"
         page.close()
 
 
@@ -148,6 +150,27 @@ def test_the_search_box_reaches_a_company_and_an_insider(browser, site):
         assert page.locator(".chart svg path").count() >= 1  # his holding of Apple over time
         screenshot(page, f"insider_{name}")
         assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1, "the page scrolls sideways"
+        assert not page.problems, page.problems
+        page.close()
+
+
+def test_a_sample_company_and_a_corpus_insider_in_the_browser(browser, site):
+    """Schwab's page from the bundled sample (its March 2023 cluster buy) and Musk's from the
+    corpus's bare XML: the charts draw with their months named, nothing scrolls sideways."""
+    for name, viewport in VIEWPORTS:
+        page = watched(browser, viewport)
+        page.goto(f"{site}/ticker/SCHW")
+        assert page.locator("h1").inner_text().startswith("SCHWAB CHARLES CORP")
+        assert page.locator(".chart svg").count() == 2  # net buying; plan, discretionary and unstated sales
+        labels = page.locator(".chart svg").first.locator("text").all_text_contents()
+        assert {"Jan", "Feb", "Mar", "2023"} <= set(labels)
+        assert page.locator("a:text-is('Bettinger Walter W')").count() >= 1
+        screenshot(page, f"company_sample_{name}")
+        page.goto(f"{site}/insider/1494730")
+        assert page.locator("h1").inner_text() == "Musk Elon"
+        assert page.locator(".chart svg path").count() >= 1
+        screenshot(page, f"insider_corpus_{name}")
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1, "the page scrolls sideways"
         assert not page.problems, page.problems
         page.close()

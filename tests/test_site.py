@@ -194,13 +194,16 @@ async def test_a_page_remembered_for_one_host_is_not_served_to_another(immutable
 
 
 def test_values_and_headings_read_as_people_write_them():
-    from form4db.display import heading, number, percent, price, signed, usd
+    from form4db.display import heading, in_words, number, percent, price, signed, usd
     assert [heading(c) for c in ("rule_10b5_1_evidence", "is_10b5_1", "issuer_cik", "value_usd", "filing_delay_bd")] == [
         "Rule 10b5-1 evidence", "Rule 10b5-1 plan", "Issuer CIK", "Value", "Filing delay (business days)"]
     assert [number(v) for v in (10500.0, 65546.75, 1.23456, 0.00001, -3.25)] == ["10,500", "65,546.75", "1.2346", "0", "\u22123.25"]
-    assert (usd(131067211.23), usd(912.5), usd(-5000), price(146.57), price(0.0512)) == (
-        "$131,067,211", "$912.50", "\u2212$5,000", "$146.57", "$0.0512")
+    assert (usd(131067211.23), usd(912.5), usd(-5000), usd(0), price(146.57), price(0.0512)) == (
+        "$131,067,211", "$912.50", "\u2212$5,000", "$0", "$146.57", "$0.0512")
     assert (signed(10500, "D"), signed(7138, "A"), percent(12.54), percent(-3.2)) == ("\u221210,500", "+7,138", "+12.5%", "\u22123.2%")
+    assert in_words('where security_title = "shares" and value_usd >= 25000 sorted by filing_date descending',
+                    ["security_title", "shares", "value_usd", "filing_date"]) == \
+        'where Security title = "shares" and Value >= 25000 sorted by Filing date descending'  # values stay as typed
 
 
 def test_a_charts_months_keep_their_places_and_few_are_named():
