@@ -36,8 +36,9 @@ SAMPLE = 2000  # random issuers, owners and rows the long tail draws on
 def popular_pages(db: Path) -> list[str]:
     """Every screen and the screener's common screens (JSON and HTML), the busiest company's and
     insider's pages, searches, the home, database and table pages."""
-    json_pages = [path for path in pages(db).values() if ".json" in path]
-    html_pages = [as_html(path) for path in json_pages] + [path for path in pages(db).values() if ".json" not in path]
+    every = pages(db).values()
+    json_pages = [path for path in every if ".json" in path]
+    html_pages = [as_html(path) for path in json_pages] + [path for path in every if ".json" not in path]
     searches = [f"/form4/footnote_search?q={term.replace(' ', '+')}" for term in SEARCHES]
     tables = ["/form4/filings", "/form4/issuers", "/form4/nonderiv_transactions", "/form4/trades", "/form4/trades_by_filing"]
     return [*json_pages, *html_pages, *searches, "/", "/screens", "/form4", *tables]

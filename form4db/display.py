@@ -5,6 +5,8 @@ import re
 
 from markupsafe import Markup, escape
 
+from .schema import CODE_MEANINGS
+
 # Words a heading keeps in capitals, or writes otherwise.
 HEADING_WORDS = {"cik": "CIK", "usd": "($)", "pct": "(%)", "ceo": "CEO", "cfo": "CFO", "coo": "COO", "id": "ID",
                  "sic": "SIC", "bd": "(business days)", "fts": "FTS", "xml": "XML", "url": "URL",
@@ -104,6 +106,13 @@ def names(listed: str | None) -> list[str]:
 
 
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+
+
+def coded(code: str | None) -> Markup:
+    """A transaction code with its meaning on hover: P → <abbr title="Open market or private purchase …">P</abbr>."""
+    if not code:
+        return Markup("")
+    return Markup('<abbr title="{}">{}</abbr>').format(CODE_MEANINGS.get(code, ""), code)
 
 
 def highlight(text: str) -> Markup:

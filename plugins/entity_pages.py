@@ -10,8 +10,7 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 
 from form4db.charts import holding_steps, month_bars
-from form4db.display import heading, highlight, in_words, number, percent, price, signed, usd
-from form4db.schema import CODE_MEANINGS
+from form4db.display import coded, heading, highlight, in_words, number, percent, price, signed, usd
 
 PAGE_SIZE = 50
 CHART_MONTHS = 120  # ten years of monthly bars
@@ -23,9 +22,9 @@ PAGES = {"pages/ticker/{ticker}.html", "pages/issuer/{cik}.html", "pages/insider
 
 @hookimpl
 def prepare_jinja2_environment(env):
-    env.globals["code_meanings"] = CODE_MEANINGS
     env.filters.update({"usd": usd, "price": price, "number": number, "percent": percent, "signed": signed,
-                        "heading": heading, "highlight": highlight, "in_words": in_words})
+                        "heading": heading, "highlight": highlight, "in_words": in_words,
+                        "coded": coded})
 
 
 @hookimpl

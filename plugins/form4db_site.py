@@ -11,7 +11,7 @@ from datasette.utils import derive_named_parameters
 from markupsafe import Markup, escape
 
 from form4db.derive import business_days
-from form4db.display import names, number, percent, price, signed, usd
+from form4db.display import coded, names, number, percent, price, signed, usd
 from form4db.model import PARSE_QUALITIES
 from form4db.schema import CODE_MEANINGS
 
@@ -28,8 +28,7 @@ def render_cell(value, column, row, database, datasette):
             and ACCESSION.fullmatch(value):
         return filing_link(value, row, database, datasette)
     if column == "transaction_code" and isinstance(value, str) and value in CODE_MEANINGS:
-        return Markup('<abbr title="{}">{}</abbr> <small>{}</small>'.format(
-            escape(CODE_MEANINGS[value]), escape(value), escape(CODE_MEANINGS[value].split(" of ")[0])))
+        return coded(value) + Markup(" <small>{}</small>").format(CODE_MEANINGS[value].split(" of ")[0])
     if column == "parse_quality" and value in PARSE_QUALITIES:
         return Markup('<abbr title="{}">{}</abbr>'.format(escape(PARSE_QUALITIES[value]), escape(value)))
     value = plain(value)
