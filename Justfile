@@ -22,6 +22,10 @@ serve-public:
     {{bin}}/datasette inspect form4.db --inspect-file inspect-data.json
     {{bin}}/datasette serve . --host 0.0.0.0 --port 8001 --cors
 
+# A release folder from the built database (docs/deploy.md): just publish release
+publish out="release": install
+    {{bin}}/form4db publish form4.db --out {{out}}
+
 # Run the whole test suite
 test: install
     {{bin}}/pytest

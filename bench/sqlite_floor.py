@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 from results import record
 
-from form4db.loader import LOADED_COLUMNS, Loader
-from form4db.schema import FULL_TEXT
+from form4db.loader import CHILD_TABLES, Loader
+from form4db.schema import FULL_TEXT, base_columns
 
 
 def sqlite_floor(built: Path, scratch: Path) -> tuple[int, float]:
@@ -30,9 +30,10 @@ def sqlite_floor(built: Path, scratch: Path) -> tuple[int, float]:
     filings = conn.execute("SELECT count(*) FROM built.filings").fetchone()[0]
     started = time.perf_counter()
     with conn:
-        for table, columns in LOADED_COLUMNS.items():
-            names = ", ".join(columns)
-            conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM built.{table} ORDER BY rowid")
+        columns = base_columns()
+        for table in ("filings", *CHILD_TABLES, "footnote_texts"):  # in key order
+            names = ", ".join(name for name, _ in columns[table])
+            conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM built.{table}")
         for table, columns in FULL_TEXT.items():
             loader.index_text(table, columns, 1)
     conn.execute("DETACH DATABASE built")

@@ -26,6 +26,10 @@ from .edgar import (
     quarters,
     user_agent_or_fail,
 )
+from .refresh import CheckError
+from .refresh import refresh as refresh_release
+from .release import RECENT_MONTHS
+from .release import publish as publish_release
 from .schema import ensure_schema
 
 
@@ -207,6 +211,73 @@ def derive(db_path):
     derive_facts(conn)
     conn.close()
     click.echo(f"derived facts recomputed in {time.perf_counter() - started:.1f}s")
+
+
+@cli.command()
+@click.argument("db_path", metavar="DB", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="The release folder to create (must not exist).")
+@click.option("--recent-months", default=RECENT_MONTHS, show_default=True, type=click.IntRange(min=1),
+              help="How many months of filings the recent database holds.")
+def publish(db_path, out, recent_months):
+    """Make a release folder from a database: the database compacted, gzip-compressed, a recent
+    database of the last months, Datasette's inspect data of both, release.json and SHA256SUMS.
+    The same database gives the same bytes."""
+    started = time.perf_counter()
+    try:
+        release = publish_release(Path(db_path), Path(out), recent_months, on_step=step)
+    except FileExistsError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(release_summary(release.manifest, out, time.perf_counter() - started))
+
+
+@cli.command()
+@click.option("--last", required=True, help="The last release: its folder, or the URL its files are under.")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Where the new release goes, if anything changed (must not exist).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last filing date to fetch (default: today).")
+@click.option("--forms", default="3,4,5", show_default=True, help="Ownership forms; their /A come along.")
+@edgar_options
+@click.option("--site", default=".", show_default=True, type=click.Path(exists=True, file_okay=False),
+              help="The Datasette configuration directory whose screens the check runs.")
+def refresh(last, out, until, forms, cache_dir, user_agent, rate, attempts, base_url, site):
+    """Refresh the last release: fetch what EDGAR published since its newest acceptance time,
+    load and derive it, check the database (integrity, no count shrinks, every screen answers),
+    and publish a new release into OUT only when the content changed.
+
+    Exits 0 whether or not it published (OUT exists only if it did), 1 when a check fails.
+    """
+    try:
+        wanted = ownership_forms(forms)
+    except FetchError as error:
+        raise click.UsageError(str(error)) from None
+    edgar = edgar_client(user_agent, rate, attempts, base_url)
+    today = datetime.date.today()
+    started = time.perf_counter()
+    try:
+        refreshed = refresh_release(last, Path(out), edgar, Cache(Path(cache_dir)), wanted,
+                                    until.date() if until else today, today, Path(site), on_step=step, on_error=warn)
+    except (FileExistsError, FileNotFoundError, ValueError) as error:
+        raise click.UsageError(str(error)) from None
+    except (CheckError, FetchError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        edgar.close()
+    click.echo(f"{refreshed.fetched.summary()}; {refreshed.loaded:,} filings loaded")
+    if refreshed.release is None:
+        click.echo("nothing changed since the last release: nothing published")
+        return
+    click.echo(release_summary(refreshed.release.manifest, out, time.perf_counter() - started))
+
+
+def step(name: str) -> None:
+    click.echo(f"step: {name}")
+
+
+def release_summary(manifest: dict, out: str, seconds: float) -> str:
+    files = ", ".join(f"{name} {details['bytes']:,} bytes" for name, details in manifest["files"].items())
+    return (f"published {out} in {seconds:.1f}s: {manifest['counts']['filings']:,} filings, newest filed "
+            f"{manifest['newest_filing_date']}, {manifest['recent']['filings']:,} in the recent database; {files}; "
+            f"content hash {manifest['content_hash'][:16]}")
 
 
 @contextmanager

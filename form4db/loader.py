@@ -19,10 +19,16 @@ from typing import NamedTuple
 import sqlite_utils
 
 from .model import ROW_TABLES, SOURCE_FORMATS, Filing
-from .schema import FULL_TEXT, ROW_ID_CODES, base_columns, create_indexes, ensure_schema
+from .schema import (FOOTNOTE_TEXT_LOOKUP, FULL_TEXT, ROW_ID_CODES, base_columns, create_indexes, ensure_schema,
+                     text_hash)
 
-CHILD_TABLES = ("filing_owners", *ROW_TABLES, "footnotes", "footnote_refs", "signatures", "filing_entities",
+# The tables holding a filing's rows, by accession_number.
+CHILD_TABLES = ("filing_owners", *ROW_TABLES, "filing_footnotes", "footnote_marks", "signatures", "filing_entities",
                 "filing_texts")
+# A batch's footnotes travel as (accession_number, footnote_id, text, text_hash). The loader stores each distinct
+# text once, in footnote_texts (indexed for search once), and the filing's footnote as filing_footnotes' key to it.
+LOADED_FOOTNOTES = "loaded_footnotes"
+LOADED_FOOTNOTE_COLUMNS = ["accession_number", "footnote_id", "text", "text_hash"]
 # When one filing comes from several sources, the fuller one is kept: a full submission holds
 # the ownership XML and EDGAR's header besides; the data sets carry less than the XML they were
 # extracted from; renderings less than both.
@@ -33,10 +39,13 @@ def loaded_columns() -> dict[str, list[str]]:
     """The columns each table takes from filings, in table order (derived columns are not among
     them: derive fills those, and binding NULL for them costs more than the rest of the row)."""
     columns = base_columns()
-    return {table: [name for name, _ in columns[table]] for table in ("filings", *CHILD_TABLES)}
+    loaded = {table: [name for name, _ in columns[table]] for table in ("filings", *CHILD_TABLES)}
+    del loaded["filing_footnotes"]
+    return {**loaded, LOADED_FOOTNOTES: LOADED_FOOTNOTE_COLUMNS}
 
 
 LOADED_COLUMNS = loaded_columns()
+ACCESSION_POSITION = {table: columns.index("accession_number") for table, columns in LOADED_COLUMNS.items()}
 # Child rows start with (id, accession_number); the rest is read from a record by column name.
 VALUE_COLUMNS = {table: columns[2:] for table, columns in LOADED_COLUMNS.items()}
 # SQLite's limit on parameters in one statement (999 before version 3.32).
@@ -125,7 +134,7 @@ class Batch:
         for table, values in self.values.items():
             width = len(LOADED_COLUMNS[table])
             kept[table] = table_kept = []
-            for row, accession in enumerate(values[0 if table == "filings" else 1 :: width]):
+            for row, accession in enumerate(values[ACCESSION_POSITION[table] :: width]):
                 if accession not in accessions:
                     table_kept += values[row * width : (row + 1) * width]
         return kept
@@ -167,21 +176,12 @@ def add_rows(filing: Filing, values: dict[str, list]) -> None:
     add("filing_owners", filing.owners, "o", "owner_seq")
     for table in ROW_TABLES:
         add(table, filing.rows[table], ROW_ID_CODES[table], "row_seq")
-    footnotes = values["footnotes"]
+    footnotes = values[LOADED_FOOTNOTES]
     for footnote_id, text in filing.footnotes:
-        footnotes += (f"{accession}_{footnote_id}", accession, footnote_id, text)
-    refs = values["footnote_refs"]
+        footnotes += (accession, footnote_id, text, text_hash(text))
+    marks = values["footnote_marks"]
     for seq, (footnote_id, table, row_seq, field_name) in enumerate(filing.footnote_refs, start=1):
-        refs += (
-            f"{accession}_r{seq}",
-            accession,
-            f"{accession}_{footnote_id}",
-            footnote_id,
-            table,
-            row_id(accession, table, row_seq) if table else None,
-            row_seq,
-            field_name,
-        )
+        marks += (accession, seq, footnote_id, ROW_ID_CODES[table] if table else None, row_seq, field_name)
     add("signatures", filing.signatures, "s", "signature_seq")
     add("filing_entities", filing.entities, "e", "entity_seq")
     add("filing_texts", filing.texts, "t", "text_seq")
@@ -226,6 +226,7 @@ class Loader:
             ensure_schema(self.db)
             if self.is_new:
                 self.drop_secondary_indexes()
+        self.conn.execute(f"CREATE TEMP TABLE {LOADED_FOOTNOTES} ({', '.join(LOADED_FOOTNOTE_COLUMNS)})")
 
     def load_batch(self, batch: Batch) -> dict[str, str]:
         """Load a batch's filings and record its errors in one transaction.
@@ -242,6 +243,7 @@ class Loader:
             first_rowids = {table: self.next_rowid(table) for table in ("filing_owners", *FULL_TEXT)}
             for table, table_values in values.items():
                 self.insert(table, table_values)
+            self.store_footnotes()
             for table, columns in FULL_TEXT.items():
                 self.index_text(table, columns, first_rowids[table])
             self.upsert_dimensions(first_rowids["filings"], first_rowids["filing_owners"])
@@ -266,10 +268,25 @@ class Loader:
             self.conn.execute(multi_row_insert(table, size), values[start * width : (start + size) * width])
             start += size
 
+    def store_footnotes(self) -> None:
+        """Store the batch's footnotes: each text not stored yet into footnote_texts (in the order
+        first met), then each filing's footnote as the key of its text."""
+        self.conn.execute(f"""INSERT INTO footnote_texts (text, text_hash)
+            SELECT text, text_hash FROM temp.{LOADED_FOOTNOTES} n
+            WHERE NOT EXISTS (SELECT 1 FROM footnote_texts t WHERE t.text_hash = n.text_hash AND t.text IS n.text)
+            GROUP BY text_hash, text ORDER BY min(rowid)""")
+        self.conn.execute(f"""INSERT INTO filing_footnotes (accession_number, footnote_id, text_id)
+            SELECT accession_number, footnote_id,
+                   (SELECT t.id FROM footnote_texts t WHERE t.text_hash = n.text_hash AND t.text IS n.text)
+            FROM temp.{LOADED_FOOTNOTES} n""")
+        self.conn.execute(f"DELETE FROM temp.{LOADED_FOOTNOTES}")
+
     def drop_secondary_indexes(self) -> None:
-        """Load without secondary indexes; close() builds each in one sorted pass, much faster."""
+        """Load without secondary indexes; close() builds each in one sorted pass, much faster.
+        (Not the one the loader looks footnote texts up by.)"""
         for (name,) in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND name NOT IN (?)",
+            [FOOTNOTE_TEXT_LOOKUP],
         ).fetchall():
             self.conn.execute(f"DROP INDEX [{name}]")
 
@@ -312,8 +329,14 @@ class Loader:
         )
 
     def delete_filings(self, accessions: list[str]) -> None:
+        """Delete filings with their rows, and the footnote texts no other filing has."""
         keys = [(accession,) for accession in accessions]
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS deleted_texts (id INTEGER PRIMARY KEY)")
+        self.conn.executemany("INSERT OR IGNORE INTO temp.deleted_texts "
+                              "SELECT text_id FROM filing_footnotes WHERE accession_number = ?", keys)
         for table, columns in FULL_TEXT.items():
+            if table == "footnote_texts":
+                continue
             names = ", ".join(columns)
             self.conn.executemany(
                 f"INSERT INTO {table}_fts ({table}_fts, rowid, {names}) "
@@ -322,6 +345,12 @@ class Loader:
             )
         for table in (*CHILD_TABLES, "filings"):
             self.conn.executemany(f"DELETE FROM {table} WHERE accession_number = ?", keys)
+        unused = ("id IN (SELECT id FROM temp.deleted_texts) "
+                  "AND NOT EXISTS (SELECT 1 FROM filing_footnotes f WHERE f.text_id = footnote_texts.id)")
+        self.conn.execute("INSERT INTO footnote_texts_fts (footnote_texts_fts, rowid, text) "
+                          f"SELECT 'delete', id, text FROM footnote_texts WHERE {unused}")
+        self.conn.execute(f"DELETE FROM footnote_texts WHERE {unused}")
+        self.conn.execute("DELETE FROM temp.deleted_texts")
 
     def upsert_dimensions(self, first_filing: int, first_owner: int) -> None:
         """Keep each issuer and owner at the name of its most recent filing (by period, then
@@ -423,8 +452,3 @@ def compare(stored: Stored | None, summary: Summary) -> str:
     if stored.content_sha256 == summary.content_sha256 or stored.rank > summary.rank:
         return "unchanged"
     return "replaced"
-
-
-def row_id(accession: str, table: str, row_seq: int) -> str:
-    """The stable id of row ``row_seq`` of ``table`` in a filing, e.g. 0001209191-21-003765_nt2."""
-    return f"{accession}_{ROW_ID_CODES[table]}{row_seq}"

@@ -4,6 +4,7 @@ Column descriptions live in metadata.yml (one place for what the site publishes)
 checks that every column below has one.
 """
 
+import hashlib
 import sqlite3
 
 import sqlite_utils
@@ -167,22 +168,26 @@ CREATE TABLE IF NOT EXISTS deriv_holdings (
     nature_of_ownership TEXT,
     source_row_key INTEGER
 );
-CREATE TABLE IF NOT EXISTS footnotes (
-    id TEXT PRIMARY KEY,
-    accession_number TEXT REFERENCES filings(accession_number),
-    footnote_id TEXT,
-    text TEXT
+CREATE TABLE IF NOT EXISTS footnote_texts (
+    id INTEGER PRIMARY KEY,
+    text TEXT,
+    text_hash INTEGER
 );
-CREATE TABLE IF NOT EXISTS footnote_refs (
-    id TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS filing_footnotes (
     accession_number TEXT REFERENCES filings(accession_number),
-    footnote TEXT REFERENCES footnotes(id),
     footnote_id TEXT,
-    table_name TEXT,
-    row_id TEXT,
+    text_id INTEGER REFERENCES footnote_texts(id),
+    PRIMARY KEY (accession_number, footnote_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS footnote_marks (
+    accession_number TEXT REFERENCES filings(accession_number),
+    seq INTEGER,
+    footnote_id TEXT,
+    row_table TEXT,
     row_seq INTEGER,
-    field_name TEXT
-);
+    field_name TEXT,
+    PRIMARY KEY (accession_number, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS signatures (
     id TEXT PRIMARY KEY,
     accession_number TEXT REFERENCES filings(accession_number),
@@ -272,7 +277,7 @@ CREATE TABLE IF NOT EXISTS calendar (
     is_business_day INTEGER,
     business_day_seq INTEGER,
     closed_for TEXT
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS amendments (
     amendment_accession TEXT PRIMARY KEY REFERENCES filings(accession_number),
     original_accession TEXT REFERENCES filings(accession_number),
@@ -413,22 +418,20 @@ INDEXES = {
         ["source_format"],
         ["parse_quality"],
     ],
-    "issuers": [["issuer_name"], ["issuer_trading_symbol"], ["as_of_accession"]],
-    "owners": [["owner_name"], ["as_of_accession"]],
+    "issuers": [["issuer_name"]],
+    "owners": [["owner_name"]],
     "filing_owners": [["accession_number"], ["owner_cik"]],
     "nonderiv_transactions": [  # (transaction_date, id): the table page's order, newest first
-        ["accession_number"], ["transaction_code"], [DescIndex("transaction_date"), "id"], ["acquired_disposed"],
-        ["is_open_market", "transaction_date"],  # the open-market screens, newest first
-        ["transaction_code", "is_open_market", "transaction_date"],  # purchases or sales in a period
-        ["transaction_code", "transaction_date"],  # exercise and same-day sale
+        ["accession_number"], [DescIndex("transaction_date"), "id"],
+        ["transaction_code", "is_open_market", "transaction_date"],  # purchases or sales in a period; a code's rows
     ],
     "nonderiv_holdings": [["accession_number"]],
     "deriv_transactions": [
-        ["accession_number"], ["transaction_code"], [DescIndex("transaction_date"), "id"], ["acquired_disposed"],
+        ["accession_number"], ["transaction_code"], [DescIndex("transaction_date"), "id"],
     ],
     "deriv_holdings": [["accession_number"]],
-    "footnotes": [["accession_number"]],
-    "footnote_refs": [["accession_number"], ["footnote"]],
+    "footnote_texts": [["text_hash"]],  # FOOTNOTE_TEXT_LOOKUP
+    "filing_footnotes": [["text_id"]],  # the filings of a text the search found
     "signatures": [["accession_number"]],
     "filing_entities": [["accession_number"], ["cik"]],
     "filing_texts": [["accession_number"]],
@@ -458,6 +461,14 @@ INDEXES = {
                           "is_officer", "is_ceo", "is_cfo", "average_price"]],
 }
 
+# Indexes of earlier versions that no screen, no derive and no load uses any more: dropped from
+# a database built with them.
+OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_accession", "idx_owners_as_of_accession",
+                    "idx_nonderiv_transactions_transaction_code", "idx_nonderiv_transactions_acquired_disposed",
+                    "idx_nonderiv_transactions_is_open_market_transaction_date",
+                    "idx_nonderiv_transactions_transaction_code_transaction_date",
+                    "idx_deriv_transactions_acquired_disposed"]
+
 # Partial indexes for the few rows a screen looks for (late filings, copies), which plain indexes on
 # a mostly-NULL column would not make the planner use: (table, columns read, statement).
 PARTIAL_INDEXES = [
@@ -470,7 +481,22 @@ PARTIAL_INDEXES = [
     ON filings (copy_of) WHERE copy_of IS NOT NULL"""),  # a filing's copies, for its page's links
 ]
 
-FULL_TEXT = {"footnotes": ["text"], "filings": ["remarks"], "filing_texts": ["text"]}
+FULL_TEXT = {"footnote_texts": ["text"], "filings": ["remarks"], "filing_texts": ["text"]}
+FOOTNOTE_TEXT_LOOKUP = "idx_footnote_texts_text_hash"  # the loader finds a text by its hash, also while loading
+
+# The footnotes and footnote references as published since the first release, over the tables
+# that store each text once and each reference without the keys it repeats.
+ROW_TABLE_OF_CODE = " ".join(f"WHEN '{code}' THEN '{table}'" for table, code in ROW_ID_CODES.items())
+FOOTNOTE_VIEWS = f"""
+CREATE VIEW IF NOT EXISTS footnotes AS
+    SELECT n.accession_number || '_' || n.footnote_id AS id, n.accession_number, n.footnote_id, t.text, n.text_id
+    FROM filing_footnotes n JOIN footnote_texts t ON t.id = n.text_id;
+CREATE VIEW IF NOT EXISTS footnote_refs AS
+    SELECT accession_number || '_r' || seq AS id, accession_number, accession_number || '_' || footnote_id AS footnote,
+           footnote_id, CASE row_table {ROW_TABLE_OF_CODE} END AS table_name,
+           accession_number || '_' || row_table || row_seq AS row_id, row_seq, field_name
+    FROM footnote_marks;
+"""
 # Kept by the derive step, not the loader; names and tickers are searched as written (no stemming).
 DERIVED_FULL_TEXT = {"trades": ["ticker", "issuer_name", "insider_names"]}
 
@@ -513,6 +539,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create whatever of the schema is missing; safe to run on an existing database, also one
     built by an earlier version (a column added since is added to it, at the end)."""
     db.conn.executescript(TABLES)
+    migrate_footnotes(db)
     for table, columns in base_columns().items():
         existing = set(table_columns(db, table))
         for name, kind in columns:
@@ -526,6 +553,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             if column not in existing:
                 db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     db.conn.executescript(DERIVED_TABLES)
+    for name in OBSOLETE_INDEXES:
+        db.conn.execute(f"DROP INDEX IF EXISTS {name}")
     create_indexes(db)
     for table, columns in FULL_TEXT.items():
         if not db[table].detect_fts():
@@ -534,9 +563,44 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     for table, columns in DERIVED_FULL_TEXT.items():
         if not db[table].detect_fts():
             db[table].enable_fts(columns)
+    db.conn.executescript(FOOTNOTE_VIEWS)
     db.conn.executemany(
         "INSERT OR REPLACE INTO transaction_codes VALUES (?, ?, ?, ?)", TRANSACTION_CODES
     )
+
+
+def migrate_footnotes(db: sqlite_utils.Database) -> None:
+    """Move a database built before footnote_texts (footnotes and footnote_refs were tables) to
+    the tables that store each text once; the views then read the same as those tables did."""
+    if db.conn.execute("SELECT type FROM sqlite_master WHERE name = 'footnotes'").fetchone() != ("table",):
+        return
+    db.conn.create_function("text_hash", 1, text_hash, deterministic=True)
+    db["footnote_texts"].create_index(["text_hash"], if_not_exists=True)
+    db.conn.executescript(f"""
+        CREATE TEMP TABLE old_footnotes AS
+            SELECT rowid AS seq, accession_number, footnote_id, text, text_hash(text) AS text_hash FROM footnotes;
+        INSERT INTO footnote_texts (text, text_hash)
+            SELECT text, text_hash FROM temp.old_footnotes GROUP BY text_hash, text ORDER BY min(seq);
+        INSERT INTO filing_footnotes (accession_number, footnote_id, text_id)
+            SELECT accession_number, footnote_id,
+                   (SELECT t.id FROM footnote_texts t WHERE t.text_hash = o.text_hash AND t.text IS o.text)
+            FROM temp.old_footnotes o;
+        INSERT INTO footnote_marks (accession_number, seq, footnote_id, row_table, row_seq, field_name)
+            SELECT accession_number, CAST(substr(id, length(accession_number) + 3) AS INTEGER), footnote_id,
+                   CASE table_name {" ".join(f"WHEN '{table}' THEN '{code}'" for table, code in ROW_ID_CODES.items())} END,
+                   row_seq, field_name
+            FROM footnote_refs;
+        DROP TABLE temp.old_footnotes;
+        DROP TABLE IF EXISTS footnotes_fts;
+        DROP TABLE footnote_refs;
+        DROP TABLE footnotes;""")
+    db["footnote_texts"].enable_fts(["text"], tokenize="porter")
+
+
+def text_hash(text: str | None) -> int:
+    """The 64-bit hash footnote_texts finds a text by (a signed integer, as SQLite stores it)."""
+    digest = hashlib.blake2b((text or "").encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def create_indexes(db: sqlite_utils.Database, derived_indexes: bool = True) -> None:

@@ -102,6 +102,17 @@ async def test_search_lists_companies_and_footnotes_apart(datasette):
     assert "<mark>weighted</mark>" in weighted.lower() and "Every footnote that matches" in weighted
 
 
+async def test_a_footnote_text_many_filings_share_is_listed_once(datasette, real_db):
+    [shared] = rows(real_db, """select t.text, count(*) as filings, max(f.accession_number) as accession
+        from footnote_texts t join filing_footnotes f on f.text_id = t.id
+        group by t.id order by count(*) desc, t.id limit 1""")
+    assert shared["filings"] > 1
+    page = (await datasette.client.get("/search", params={"q": shared["text"][:200]})).text
+    footnotes = page.split("<h2>Footnotes</h2>")[1].split("<h2>Remarks</h2>")[0]
+    assert f'filing {shared["accession"]}</a> and {shared["filings"] - 1:,} more with the same text' in footnotes
+    assert footnotes.count("<li>") == 1
+
+
 async def test_html_is_readable_and_json_stays_raw(datasette, real_db):
     [row] = rows(real_db, "select id, value_usd, price, shares from trades where ticker = 'TSLA' and transaction_code = 'S' "
                           "and value_usd > 1000000 order by value_usd desc limit 1")

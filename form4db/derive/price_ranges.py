@@ -14,6 +14,7 @@ import re
 import sqlite3
 from functools import lru_cache
 
+from ..schema import ROW_ID_CODES
 from .text_dates import DATE_IN_TEXT, iso_date
 
 NUMBER = r"(\d[\d,]*(?:\.\d+)?|\.\d+)"
@@ -60,18 +61,21 @@ def price_ranges_of(text: str) -> tuple[tuple[float, float, str | None], ...]:
 
 
 def read_range_footnotes(chunk) -> list[tuple]:
-    """temp.footnote_ranges rows (footnote, seq, low, high, day, ranges) from (footnote, text) rows."""
+    """temp.footnote_ranges rows (footnote, seq, low, high, day, ranges, accession, footnote id) from
+    (footnote, accession, footnote id, text) rows."""
     read = []
-    for footnote, text in chunk:
+    for footnote, accession, footnote_id, text in chunk:
         if ranges := price_ranges_of(text):
             count = len(ranges)
-            read += [(footnote, seq, low, high, day, count) for seq, (low, high, day) in enumerate(ranges)]
+            read += [(footnote, seq, low, high, day, count, accession, footnote_id)
+                     for seq, (low, high, day) in enumerate(ranges)]
     return read
 
 
 def create_footnote_ranges(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS temp.footnote_ranges")
-    conn.execute("CREATE TEMP TABLE footnote_ranges (footnote, seq, low, high, day, ranges)")
+    conn.execute("CREATE TEMP TABLE footnote_ranges (footnote, seq, low, high, day, ranges, accession_number, "
+                 "footnote_id)")
 
 
 def index_footnote_ranges(conn: sqlite3.Connection) -> None:
@@ -93,11 +97,11 @@ def note_price_ranges(conn: sqlite3.Connection, table: str) -> None:
     holds = f"BETWEEN n.low - {ROUNDING} AND n.high + {ROUNDING}"
     conn.execute(f"""INSERT OR IGNORE INTO temp.price_range
         WITH cited AS (
-            SELECT DISTINCT t.rowid AS rid, t.row_seq, t.transaction_date AS day, t.price_per_share AS price, r.footnote
-            FROM (SELECT DISTINCT footnote FROM temp.footnote_ranges WHERE ranges > 1) n
-            CROSS JOIN footnote_refs r ON r.footnote = n.footnote
-            CROSS JOIN {table} t ON t.id = r.row_id
-            WHERE r.table_name = ?),
+            SELECT DISTINCT t.rowid AS rid, t.row_seq, t.transaction_date AS day, t.price_per_share AS price, n.footnote
+            FROM (SELECT DISTINCT footnote, accession_number, footnote_id FROM temp.footnote_ranges WHERE ranges > 1) n
+            CROSS JOIN footnote_marks r ON r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id
+            CROSS JOIN {table} t ON t.id = r.accession_number || '_' || r.row_table || r.row_seq
+            WHERE r.row_table = ?),
         placed AS (
             SELECT *, dense_rank() OVER (PARTITION BY footnote ORDER BY row_seq) - 1 AS position,
                    count(*) OVER (PARTITION BY footnote) AS citing
@@ -106,10 +110,10 @@ def note_price_ranges(conn: sqlite3.Connection, table: str) -> None:
         WHERE n.day = c.day
            OR (n.day IS NULL AND (c.price {holds} OR c.price IS NULL AND n.ranges = c.citing AND n.seq = c.position))
         ORDER BY c.rid, n.day IS NULL, n.ranges = c.citing AND n.seq = c.position DESC, c.footnote, n.seq""",
-                 [table])
+                 [ROW_ID_CODES[table]])
     conn.execute(f"""INSERT OR IGNORE INTO temp.price_range
         SELECT t.rowid, n.low, n.high FROM temp.footnote_ranges n
-        CROSS JOIN footnote_refs r ON r.footnote = n.footnote
-        CROSS JOIN {table} t ON t.id = r.row_id
-        WHERE n.ranges = 1 AND r.table_name = ? AND t.price_per_share {holds}
-        ORDER BY t.rowid, r.id""", [table])
+        CROSS JOIN footnote_marks r ON r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id
+        CROSS JOIN {table} t ON t.id = r.accession_number || '_' || r.row_table || r.row_seq
+        WHERE n.ranges = 1 AND r.row_table = ? AND t.price_per_share {holds}
+        ORDER BY t.rowid, r.seq""", [ROW_ID_CODES[table]])

@@ -57,8 +57,8 @@ def read_footnotes(conn: sqlite3.Connection, scope: Scope) -> None:
     while chunk := footnotes.fetchmany(10_000):  # in chunks: memory stays flat as the database grows
         conn.executemany("INSERT INTO temp.footnote_10b5_1 VALUES (?, ?, ?, ?, ?, ?, ?)",
                          read_10b5_1_footnotes(chunk))
-        conn.executemany("INSERT INTO temp.footnote_ranges VALUES (?, ?, ?, ?, ?, ?)",
-                         read_range_footnotes((footnote, text) for footnote, _, _, text in chunk))
+        conn.executemany("INSERT INTO temp.footnote_ranges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         read_range_footnotes(chunk))
     index_footnote_ranges(conn)
 
 

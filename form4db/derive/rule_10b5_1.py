@@ -23,6 +23,7 @@ import re
 import sqlite3
 from functools import lru_cache
 
+from ..schema import ROW_ID_CODES
 from .open_market import IS_OPEN_MARKET
 from .scope import Scope
 from .text_dates import DATE, iso_date
@@ -171,7 +172,8 @@ def filing_10b5_1(conn: sqlite3.Connection, scope: Scope) -> None:
         SELECT accession_number, is_10b5_1,
                CASE WHEN is_10b5_1 THEN 'filing_footnote' ELSE 'filing_footnote_negative' END, footnote_id, adopted,
                covers, 1000 + row_number() OVER (PARTITION BY accession_number ORDER BY footnote, seq)
-        FROM temp.footnote_10b5_1 n WHERE NOT EXISTS (SELECT 1 FROM footnote_refs r WHERE r.footnote = n.footnote)""")
+        FROM temp.footnote_10b5_1 n WHERE NOT EXISTS (
+            SELECT 1 FROM footnote_marks r WHERE r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id)""")
     conn.execute("CREATE INDEX temp.filing_10b5_1_by_accession ON filing_10b5_1 (accession_number)")
 
 
@@ -190,10 +192,11 @@ def note_10b5_1(conn: sqlite3.Connection, table: str) -> None:
     conn.execute(f"""INSERT OR IGNORE INTO temp.said_10b5_1
         SELECT t.rowid, n.is_10b5_1, CASE WHEN n.is_10b5_1 THEN 'footnote' ELSE 'footnote_negative' END,
                n.footnote_id, n.adopted
-        FROM temp.footnote_10b5_1 n CROSS JOIN footnote_refs r ON r.footnote = n.footnote
-        CROSS JOIN {table} t ON t.id = r.row_id
-        WHERE r.table_name = ?
-        ORDER BY t.rowid, n.is_10b5_1 DESC, n.footnote_id, n.seq""", [table])
+        FROM temp.footnote_10b5_1 n
+        CROSS JOIN footnote_marks r ON r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id
+        CROSS JOIN {table} t ON t.id = r.accession_number || '_' || r.row_table || r.row_seq
+        WHERE r.row_table = ?
+        ORDER BY t.rowid, n.is_10b5_1 DESC, n.footnote_id, n.seq""", [ROW_ID_CODES[table]])
     conn.execute(f"""INSERT OR IGNORE INTO temp.said_10b5_1
         SELECT t.rowid, s.is_10b5_1, s.evidence, s.footnote, s.adopted
         FROM temp.filing_10b5_1 s CROSS JOIN {table} t ON t.accession_number = s.accession_number

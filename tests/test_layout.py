@@ -1,0 +1,121 @@
+"""Every value reads the same before and after the layout of issue 23 (each footnote text stored
+once, footnote references without their spelled-out keys, unused indexes dropped).
+
+tests/fixtures/layout-before-23.db.gz was built by the previous layout from 95 real and fictional
+filings: 80 of the sample's, the 14 fictional ones, the seed (rendered text) and a pre-2003
+text filing of the corpus. A database of that layout moves to the new one when opened
+(form4db publish, refresh and every build do that), and a fresh build of the same files reads
+the same as well."""
+
+import gzip
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from form4db.build import build
+from form4db.loader import CHILD_TABLES
+from form4db.schema import OBSOLETE_INDEXES, ensure_schema
+
+from .conftest import CORPUS, FICTIONAL, SAMPLE
+
+BEFORE = Path(__file__).parent / "fixtures" / "layout-before-23.db.gz"
+# The tables whose values a reader gives (derived columns aside); the rest is derived from them.
+AS_FILED = ("filings", *(table for table in CHILD_TABLES if table not in ("filing_footnotes", "footnote_marks")),
+            "footnotes", "footnote_refs", "issuers", "owners")
+
+
+@pytest.fixture
+def before(tmp_path) -> Path:
+    path = tmp_path / "before.db"
+    path.write_bytes(gzip.decompress(BEFORE.read_bytes()))
+    return path
+
+
+def published(db_path: Path) -> list[str]:
+    """The tables and views of a database a user can query (full-text shadow tables aside)."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return [name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE '%_fts%' ORDER BY name")]
+    finally:
+        conn.close()
+
+
+def values(db_path: Path, table: str, columns: list[str]) -> list[tuple]:
+    conn = sqlite3.connect(db_path)
+    try:
+        listed = ", ".join(f"[{column}]" for column in columns)
+        return sorted(conn.execute(f"SELECT {listed} FROM [{table}]").fetchall(), key=repr)
+    finally:
+        conn.close()
+
+
+def columns_of(db_path: Path, table: str) -> list[str]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return [row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")]
+    finally:
+        conn.close()
+
+
+def test_a_database_of_the_old_layout_moves_and_reads_the_same(before, tmp_path):
+    after = tmp_path / "after.db"
+    shutil.copy(before, after)
+    with sqlite3.connect(after) as conn:
+        ensure_schema(sqlite_utils.Database(conn))
+    tables = published(before)
+    assert {"footnotes", "footnote_refs", "trades", "issuer_insiders"} <= set(tables)
+    for table in tables:
+        columns = columns_of(before, table)
+        assert set(columns) <= set(columns_of(after, table)), table
+        assert values(after, table, columns) == values(before, table, columns), table
+    conn = sqlite3.connect(after)
+    kinds = dict(conn.execute("SELECT name, type FROM sqlite_master"))
+    assert kinds["footnotes"] == kinds["footnote_refs"] == "view"
+    assert not set(OBSOLETE_INDEXES) & set(kinds)
+    texts, distinct = conn.execute("SELECT count(*), count(DISTINCT text) FROM footnote_texts").fetchone()
+    assert texts == distinct == 234  # 276 footnotes, 234 texts
+    # each text is searchable once: the index holds the texts, not the footnotes
+    assert conn.execute("SELECT count(*) FROM footnote_texts_fts WHERE footnote_texts_fts MATCH 'weighted'").fetchone()[0] \
+        == conn.execute("SELECT count(*) FROM footnote_texts WHERE text LIKE '%weighted%'").fetchone()[0] > 0
+
+
+def source_file(source_path: str) -> Path:
+    """Where a file the fixture was built from is now."""
+    name = source_path.split("/")[-1]
+    for folder in (SAMPLE / "edgar-2023q1", SAMPLE, FICTIONAL, CORPUS / "text"):
+        if (folder / name).exists():
+            return folder / name
+    if name == "seed_rendered.txt":
+        return CORPUS.parent / "seed" / "000_20df6d6f311adac3.txt"
+    raise FileNotFoundError(name)
+
+
+@pytest.mark.usefixtures("corpus")
+def test_a_fresh_build_of_the_same_filings_reads_the_same(before, tmp_path):
+    folder = tmp_path / "layout_in"
+    folder.mkdir()
+    for (source_path,) in sqlite3.connect(before).execute("SELECT source_path FROM filings"):
+        shutil.copy(source_file(source_path), folder / source_path.split("/")[-1])
+    build([str(folder)], str(tmp_path / "fresh.db"))
+    fresh = tmp_path / "fresh.db"
+    for table in AS_FILED:
+        columns = columns_of(before, table)
+        assert values(fresh, table, columns) == values(before, table, columns), table
+
+
+def test_a_marker_on_no_row_has_no_table_and_no_row_id(tmp_path):
+    """Markers of a rendered form's filing-level text (rendered_text gives them no row)."""
+    db = sqlite_utils.Database(tmp_path / "marks.db")
+    ensure_schema(db)
+    db.execute("INSERT INTO footnote_marks VALUES ('0000000000-23-000001', 1, 'F1', NULL, NULL, 'remarks')")
+    db.execute("INSERT INTO footnote_marks VALUES ('0000000000-23-000001', 2, 'F2', 'dh', 3, 'nature_of_ownership')")
+    assert db.execute("SELECT * FROM footnote_refs ORDER BY id").fetchall() == [
+        ("0000000000-23-000001_r1", "0000000000-23-000001", "0000000000-23-000001_F1", "F1", None, None, None,
+         "remarks"),
+        ("0000000000-23-000001_r2", "0000000000-23-000001", "0000000000-23-000001_F2", "F2", "deriv_holdings",
+         "0000000000-23-000001_dh3", 3, "nature_of_ownership")]
