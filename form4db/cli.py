@@ -123,13 +123,18 @@ def warn(path, reason):
     click.echo(f"warning: {path}: {reason}", err=True)
 
 
-def run_fetch(since, until, forms, cache_dir, user_agent, rate, attempts, base_url):
-    """Fetch with a progress bar on a terminal; print the summary; exit 2 on a usage error."""
+def forms_and_client(forms, user_agent, rate, attempts, base_url) -> tuple[set[str], Edgar]:
+    """The forms asked for and the EDGAR client; a usage error (exit 2, no request made) for either."""
     try:
         wanted = ownership_forms(forms)
     except FetchError as error:
         raise click.UsageError(str(error)) from None
-    edgar = edgar_client(user_agent, rate, attempts, base_url)
+    return wanted, edgar_client(user_agent, rate, attempts, base_url)
+
+
+def run_fetch(since, until, forms, cache_dir, user_agent, rate, attempts, base_url):
+    """Fetch with a progress bar on a terminal; print the summary; exit 2 on a usage error."""
+    wanted, edgar = forms_and_client(forms, user_agent, rate, attempts, base_url)
     today = datetime.date.today()
     until = until.date() if until else today
     with fetch_progress() as (on_listed, on_progress):
@@ -246,11 +251,7 @@ def refresh(last, out, until, forms, cache_dir, user_agent, rate, attempts, base
 
     Exits 0 whether or not it published (OUT exists only if it did), 1 when a check fails.
     """
-    try:
-        wanted = ownership_forms(forms)
-    except FetchError as error:
-        raise click.UsageError(str(error)) from None
-    edgar = edgar_client(user_agent, rate, attempts, base_url)
+    wanted, edgar = forms_and_client(forms, user_agent, rate, attempts, base_url)
     today = datetime.date.today()
     started = time.perf_counter()
     try:

@@ -22,7 +22,8 @@ import yaml
 from .build import build as build_database
 from .derive import derive
 from .edgar import Cache, Edgar, FetchReport, fetch
-from .release import CHECKSUMS, DATABASE, MANIFEST, Release, code_version, content_hash, describe, publish
+from .release import (CHECKSUMS, DATABASE, MANIFEST, Release, code_version, content_hash, describe, publish,
+                      work_folder)
 
 
 class CheckError(Exception):
@@ -39,12 +40,7 @@ class Refreshed:
 
 def refresh(last: str, out: Path, edgar: Edgar, cache: Cache, forms: set[str], until: date, today: date,
             site: Path, on_step=lambda step: None, on_error=lambda path, reason: None) -> Refreshed:
-    out = Path(out)
-    if out.exists():
-        raise FileExistsError(f"{out}: already exists; refresh into a new folder")
-    work = out.with_name(out.name + ".work")
-    shutil.rmtree(work, ignore_errors=True)  # left by a run that was killed
-    work.mkdir(parents=True)
+    work = work_folder(Path(out), ".work")
     try:
         on_step("last release")
         previous = take_release(last, work / "last")

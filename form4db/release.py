@@ -105,11 +105,7 @@ def publish(db_path: Path, out: Path, recent_months: int = RECENT_MONTHS, on_ste
     """Make the release folder ``out`` from a database: written beside it as OUT.partial and
     renamed when complete, so a folder named OUT is always whole."""
     out = Path(out)
-    if out.exists():
-        raise FileExistsError(f"{out}: already exists; publish into a new folder")
-    work = out.with_name(out.name + ".partial")
-    shutil.rmtree(work, ignore_errors=True)  # left by a run that was killed
-    work.mkdir(parents=True)
+    work = work_folder(out, ".partial")
     code = code_version()
     on_step("compact")
     compact(db_path, work / DATABASE)
@@ -132,6 +128,17 @@ def publish(db_path: Path, out: Path, recent_months: int = RECENT_MONTHS, on_ste
     write_checksums(work, [*files, MANIFEST])
     os.replace(work, out)
     return Release(out, manifest)
+
+
+def work_folder(out: Path, suffix: str) -> Path:
+    """A new, empty folder beside ``out`` named OUT + suffix, to make ``out`` in (what a killed run
+    left there is removed); FileExistsError if ``out`` exists."""
+    if out.exists():
+        raise FileExistsError(f"{out}: already exists; choose a new folder")
+    work = out.with_name(out.name + suffix)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    return work
 
 
 def compact(source: Path, target: Path) -> None:
