@@ -152,6 +152,22 @@ def read_batch(files: list[tuple[Path, str]]) -> Batch:
     return batch
 
 
+def load_fetched(files: list[Path], db_path: str, on_error: Callable[[str, str], None] = lambda path, reason: None,
+                 jobs: int = 0) -> BuildReport | None:
+    """Load the fetched full submissions the database does not hold from a full submission yet
+    (one held only from a sparser source, the data sets, is loaded again); None when there is none."""
+    loaded = set()
+    if Path(db_path).exists():
+        conn = sqlite3.connect(db_path)
+        try:
+            loaded = {row[0] for row in conn.execute(
+                "SELECT accession_number FROM filings WHERE source_format = 'full-submission'")}
+        finally:
+            conn.close()
+    new = [str(path) for path in files if path.stem not in loaded]
+    return build(new, db_path, on_error=on_error, jobs=jobs) if new else None
+
+
 def build(
     paths: Iterable[str],
     db_path: str,

@@ -12,7 +12,7 @@ import click
 import sqlite_utils
 
 from .build import build as build_database
-from .build import find_files, import_datasets
+from .build import find_files, import_datasets, load_fetched
 from .derive import derive as derive_facts
 from .edgar import (
     DEFAULT_BASE_URL,
@@ -192,17 +192,8 @@ def fetch_datasets_command(spec, cache_dir, user_agent, rate, attempts, base_url
 def update(db_path, jobs, **options):
     """Fetch, then load the fetched filings the database does not hold yet."""
     report = run_fetch(**options)
-    loaded = set()
-    if Path(db_path).exists():
-        conn = sqlite3.connect(db_path)
-        loaded = {row[0] for row in conn.execute("SELECT accession_number FROM filings WHERE source_format = 'full-submission'")}
-        conn.close()
-    new = [str(path) for path in report.files if path.stem not in loaded]
-    if not new:
-        click.echo("nothing new to load")
-        return
-    summary = build_database(new, db_path, on_error=warn, jobs=jobs)
-    click.echo(summary.summary())
+    summary = load_fetched(report.files, db_path, on_error=warn, jobs=jobs)
+    click.echo(summary.summary() if summary else "nothing new to load")
 
 
 @cli.command()

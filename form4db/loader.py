@@ -20,7 +20,7 @@ import sqlite_utils
 
 from .model import ROW_TABLES, SOURCE_FORMATS, Filing
 from .schema import (FOOTNOTE_TEXT_LOOKUP, FULL_TEXT, ROW_ID_CODES, base_columns, create_indexes, ensure_schema,
-                     text_hash)
+                     store_footnotes, text_hash)
 
 # The tables holding a filing's rows, by accession_number.
 CHILD_TABLES = ("filing_owners", *ROW_TABLES, "filing_footnotes", "footnote_marks", "signatures", "filing_entities",
@@ -227,6 +227,7 @@ class Loader:
             if self.is_new:
                 self.drop_secondary_indexes()
         self.conn.execute(f"CREATE TEMP TABLE {LOADED_FOOTNOTES} ({', '.join(LOADED_FOOTNOTE_COLUMNS)})")
+        self.conn.execute("CREATE TEMP TABLE deleted_texts (id INTEGER PRIMARY KEY)")  # by delete_filings
 
     def load_batch(self, batch: Batch) -> dict[str, str]:
         """Load a batch's filings and record its errors in one transaction.
@@ -269,16 +270,8 @@ class Loader:
             start += size
 
     def store_footnotes(self) -> None:
-        """Store the batch's footnotes: each text not stored yet into footnote_texts (in the order
-        first met), then each filing's footnote as the key of its text."""
-        self.conn.execute(f"""INSERT INTO footnote_texts (text, text_hash)
-            SELECT text, text_hash FROM temp.{LOADED_FOOTNOTES} n
-            WHERE NOT EXISTS (SELECT 1 FROM footnote_texts t WHERE t.text_hash = n.text_hash AND t.text IS n.text)
-            GROUP BY text_hash, text ORDER BY min(rowid)""")
-        self.conn.execute(f"""INSERT INTO filing_footnotes (accession_number, footnote_id, text_id)
-            SELECT accession_number, footnote_id,
-                   (SELECT t.id FROM footnote_texts t WHERE t.text_hash = n.text_hash AND t.text IS n.text)
-            FROM temp.{LOADED_FOOTNOTES} n""")
+        """Store the batch's footnotes (see schema.store_footnotes)."""
+        store_footnotes(self.conn, f"temp.{LOADED_FOOTNOTES}")
         self.conn.execute(f"DELETE FROM temp.{LOADED_FOOTNOTES}")
 
     def drop_secondary_indexes(self) -> None:
@@ -331,7 +324,6 @@ class Loader:
     def delete_filings(self, accessions: list[str]) -> None:
         """Delete filings with their rows, and the footnote texts no other filing has."""
         keys = [(accession,) for accession in accessions]
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS deleted_texts (id INTEGER PRIMARY KEY)")
         self.conn.executemany("INSERT OR IGNORE INTO temp.deleted_texts "
                               "SELECT text_id FROM filing_footnotes WHERE accession_number = ?", keys)
         for table, columns in FULL_TEXT.items():

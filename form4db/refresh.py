@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 import yaml
 
-from .build import build as build_database
+from .build import load_fetched
 from .derive import derive
 from .edgar import Cache, Edgar, FetchReport, fetch
-from .release import (CHECKSUMS, DATABASE, MANIFEST, Release, code_version, content_hash, describe, publish,
+from .release import (CHECKSUMS, DATABASE, MANIFEST, Release, code_version, content_hash, counts, publish,
                       work_folder)
 
 
@@ -88,13 +88,7 @@ def take_release(last: str, scratch: Path) -> Release:
 def update(db: Path, files: list[Path], code_changed: bool, on_error) -> int:
     """Load the fetched files the database does not hold yet (deriving what they change); derive
     everything when the code that derives changed since the last release. Returns filings loaded."""
-    conn = sqlite3.connect(db)
-    try:
-        loaded = {row[0] for row in conn.execute("SELECT accession_number FROM filings")}
-    finally:
-        conn.close()
-    new = [str(path) for path in files if path.stem not in loaded]
-    report = build_database(new, str(db), on_error=on_error) if new else None
+    report = load_fetched(files, str(db), on_error=on_error)
     if code_changed:
         conn = sqlite3.connect(db)
         try:
@@ -112,11 +106,11 @@ def check(db: Path, last: dict, site: Path) -> None:
         problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
         if problems != ["ok"]:
             raise CheckError(f"{db}: integrity check failed: {'; '.join(problems[:5])}")
-        counts = describe(conn)["counts"]
+        now = counts(conn)
     finally:
         conn.close()
-    shrunk = [f"{table} {before:,} -> {counts.get(table, 0):,}" for table, before in last["counts"].items()
-              if counts.get(table, 0) < before]
+    shrunk = [f"{table} {before:,} -> {now.get(table, 0):,}" for table, before in last["counts"].items()
+              if now.get(table, 0) < before]
     if shrunk:
         raise CheckError(f"{db}: fewer rows than the last release: {', '.join(shrunk)}")
     failed = asyncio.run(unanswered_screens(db, site))

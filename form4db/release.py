@@ -35,6 +35,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .loader import CHILD_TABLES
 from .schema import DERIVED_FULL_TEXT, FULL_TEXT, ensure_schema
 
 DATABASE = "form4.db"
@@ -70,6 +71,11 @@ def content_hash(conn: sqlite3.Connection, code: str) -> str:
     return digest.hexdigest()
 
 
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """The rows of each counted table."""
+    return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED}
+
+
 def describe(conn: sqlite3.Connection) -> dict:
     """The counts and dates release.json gives of a database."""
     newest_filing, newest_acceptance = conn.execute(
@@ -78,7 +84,7 @@ def describe(conn: sqlite3.Connection) -> dict:
         "SELECT DISTINCT substr(filing_date, 1, 4) || 'q' || ((substr(filing_date, 6, 2) + 2) / 3) FROM filings "
         "WHERE filing_date IS NOT NULL ORDER BY 1")]
     return {
-        "counts": {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED},
+        "counts": counts(conn),
         "newest_filing_date": newest_filing,
         "newest_acceptance_datetime": newest_acceptance,
         "source_quarters": quarters,
@@ -197,9 +203,7 @@ def drop_before(conn: sqlite3.Connection, cutoff: str) -> None:
                  "WHERE filing_date IS NULL OR filing_date < ?", [cutoff])
     conn.execute("CREATE UNIQUE INDEX temp.dropped_accession ON dropped (accession_number)")
     dropped = "accession_number IN (SELECT accession_number FROM temp.dropped)"
-    for table in ("filing_owners", "nonderiv_transactions", "nonderiv_holdings", "deriv_transactions",
-                  "deriv_holdings", "filing_footnotes", "footnote_marks", "signatures", "filing_entities",
-                  "filing_texts", "trades", "trades_by_filing", "exercise_sales", "filings"):
+    for table in (*CHILD_TABLES, "trades", "trades_by_filing", "exercise_sales", "filings"):
         conn.execute(f"DELETE FROM {table} WHERE {dropped}")
     conn.execute("DELETE FROM amendments WHERE amendment_accession IN (SELECT accession_number FROM temp.dropped)")
     conn.execute("DELETE FROM footnote_texts WHERE id NOT IN (SELECT text_id FROM filing_footnotes)")

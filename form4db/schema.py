@@ -487,6 +487,14 @@ FOOTNOTE_TEXT_LOOKUP = "idx_footnote_texts_text_hash"  # the loader finds a text
 # The footnotes and footnote references as published since the first release, over the tables
 # that store each text once and each reference without the keys it repeats.
 ROW_TABLE_OF_CODE = " ".join(f"WHEN '{code}' THEN '{table}'" for table, code in ROW_ID_CODES.items())
+
+
+def marked_row_id(mark: str) -> str:
+    """SQL for the id of the row a footnote mark (the footnote_marks row ``mark``) is on."""
+    return f"{mark}.accession_number || '_' || {mark}.row_table || {mark}.row_seq"
+
+
+
 FOOTNOTE_VIEWS = f"""
 CREATE VIEW IF NOT EXISTS footnotes AS
     SELECT n.accession_number || '_' || n.footnote_id AS id, n.accession_number, n.footnote_id, t.text, n.text_id
@@ -494,8 +502,8 @@ CREATE VIEW IF NOT EXISTS footnotes AS
 CREATE VIEW IF NOT EXISTS footnote_refs AS
     SELECT accession_number || '_r' || seq AS id, accession_number, accession_number || '_' || footnote_id AS footnote,
            footnote_id, CASE row_table {ROW_TABLE_OF_CODE} END AS table_name,
-           accession_number || '_' || row_table || row_seq AS row_id, row_seq, field_name
-    FROM footnote_marks;
+           {marked_row_id("m")} AS row_id, row_seq, field_name
+    FROM footnote_marks m;
 """
 # Kept by the derive step, not the loader; names and tickers are searched as written (no stemming).
 DERIVED_FULL_TEXT = {"trades": ["ticker", "issuer_name", "insider_names"]}
@@ -576,15 +584,10 @@ def migrate_footnotes(db: sqlite_utils.Database) -> None:
         return
     db.conn.create_function("text_hash", 1, text_hash, deterministic=True)
     db["footnote_texts"].create_index(["text_hash"], if_not_exists=True)
+    db.conn.execute("""CREATE TEMP TABLE old_footnotes AS
+        SELECT accession_number, footnote_id, text, text_hash(text) AS text_hash FROM footnotes ORDER BY rowid""")
+    store_footnotes(db.conn, "temp.old_footnotes")
     db.conn.executescript(f"""
-        CREATE TEMP TABLE old_footnotes AS
-            SELECT rowid AS seq, accession_number, footnote_id, text, text_hash(text) AS text_hash FROM footnotes;
-        INSERT INTO footnote_texts (text, text_hash)
-            SELECT text, text_hash FROM temp.old_footnotes GROUP BY text_hash, text ORDER BY min(seq);
-        INSERT INTO filing_footnotes (accession_number, footnote_id, text_id)
-            SELECT accession_number, footnote_id,
-                   (SELECT t.id FROM footnote_texts t WHERE t.text_hash = o.text_hash AND t.text IS o.text)
-            FROM temp.old_footnotes o;
         INSERT INTO footnote_marks (accession_number, seq, footnote_id, row_table, row_seq, field_name)
             SELECT accession_number, CAST(substr(id, length(accession_number) + 3) AS INTEGER), footnote_id,
                    CASE table_name {" ".join(f"WHEN '{table}' THEN '{code}'" for table, code in ROW_ID_CODES.items())} END,
@@ -595,6 +598,20 @@ def migrate_footnotes(db: sqlite_utils.Database) -> None:
         DROP TABLE footnote_refs;
         DROP TABLE footnotes;""")
     db["footnote_texts"].enable_fts(["text"], tokenize="porter")
+
+
+def store_footnotes(conn: sqlite3.Connection, staged: str) -> None:
+    """Store the footnotes in the table ``staged`` (accession_number, footnote_id, text, text_hash):
+    each text not stored yet into footnote_texts, in the order first met, then each filing's
+    footnote as the key of its text."""
+    conn.execute(f"""INSERT INTO footnote_texts (text, text_hash)
+        SELECT text, text_hash FROM {staged} n
+        WHERE NOT EXISTS (SELECT 1 FROM footnote_texts t WHERE t.text_hash = n.text_hash AND t.text IS n.text)
+        GROUP BY text_hash, text ORDER BY min(rowid)""")
+    conn.execute(f"""INSERT INTO filing_footnotes (accession_number, footnote_id, text_id)
+        SELECT accession_number, footnote_id,
+               (SELECT t.id FROM footnote_texts t WHERE t.text_hash = n.text_hash AND t.text IS n.text)
+        FROM {staged} n""")
 
 
 def text_hash(text: str | None) -> int:
