@@ -1,9 +1,9 @@
 """Every value reads the same before and after the layout of issue 23 (each footnote text stored
 once, footnote references without their spelled-out keys, unused indexes dropped).
 
-tests/fixtures/layout-before-23.db.gz was built by the previous layout from 95 real and fictional
-filings: 80 of the sample's, the 14 fictional ones, the seed (rendered text) and a pre-2003
-text filing of the corpus. A database of that layout moves to the new one when opened
+tests/fixtures/layout-before-23.db.gz was built by the previous layout from 94 real and fictional
+filings: 80 of the sample's, the 14 fictional ones, and the seed as rendered text (../shared/seed,
+read where it is). A database of that layout moves to the new one when opened
 (form4db publish, refresh and every build do that), and a fresh build of the same files reads
 the same as well."""
 
@@ -87,7 +87,7 @@ def test_a_database_of_the_old_layout_moves_and_reads_the_same(before, tmp_path)
 def source_file(source_path: str) -> Path:
     """Where a file the fixture was built from is now."""
     name = source_path.split("/")[-1]
-    for folder in (SAMPLE / "edgar-2023q1", SAMPLE, FICTIONAL, CORPUS / "text"):
+    for folder in (SAMPLE / "edgar-2023q1", SAMPLE, FICTIONAL):
         if (folder / name).exists():
             return folder / name
     if name == "seed_rendered.txt":
