@@ -106,7 +106,8 @@ edgar_options = options(
 fetch_options = options(
     click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First filing date, YYYY-MM-DD."),
     click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last filing date (default: today)."),
-    click.option("--forms", default="3,4,5", show_default=True, help="Ownership forms; their /A come along."),
+    click.option("--forms", default="3,4,5,144", show_default=True,
+                 help="Ownership forms, and 144 (notices of proposed sale); their /A come along."),
     edgar_options,
 )
 
@@ -231,7 +232,8 @@ def publish(db_path, out, recent_months):
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Where the new release goes, if anything changed (must not exist).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last filing date to fetch (default: today).")
-@click.option("--forms", default="3,4,5", show_default=True, help="Ownership forms; their /A come along.")
+@click.option("--forms", default="3,4,5,144", show_default=True,
+              help="Ownership forms, and 144 (notices of proposed sale); their /A come along.")
 @edgar_options
 @click.option("--site", default=".", show_default=True, type=click.Path(exists=True, file_okay=False),
               help="The Datasette configuration directory whose screens the check runs.")

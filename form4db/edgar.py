@@ -29,7 +29,7 @@ from .readers.ownership_xml import ascii_digits
 DEFAULT_BASE_URL = "https://www.sec.gov"
 USER_AGENT_ENV = "FORM4DB_USER_AGENT"
 CONTACT_EMAIL = re.compile(r"\S+@\S+\.\w+")
-OWNERSHIP_FORMS = {"3", "4", "5"}
+OWNERSHIP_FORMS = {"3", "4", "5", "144"}  # Forms 3, 4, 5 and Form 144 notices of proposed sale
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_WAIT = 600.0  # seconds: EDGAR lifts a throttle after about ten minutes
 
@@ -181,11 +181,11 @@ def parse_master_index(text: str, forms: set[str]) -> Iterator[IndexEntry]:
 
 
 def ownership_forms(spec: str) -> set[str]:
-    """'3,4,5' -> the forms and their amendments."""
+    """'3,4,5,144' -> the forms and their amendments."""
     bases = {part.strip() for part in spec.split(",") if part.strip()}
     unknown = bases - OWNERSHIP_FORMS
     if unknown:
-        raise FetchError(f"not an ownership form: {', '.join(sorted(unknown))} (choose from 3, 4, 5)")
+        raise FetchError(f"not an ownership form: {', '.join(sorted(unknown))} (choose from 3, 4, 5, 144)")
     return bases | {f"{form}/A" for form in bases}
 
 

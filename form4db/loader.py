@@ -18,13 +18,15 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from .model import ROW_TABLES, SOURCE_FORMATS, Filing
+from .model import NOTICE_TABLES, ROW_TABLES, SOURCE_FORMATS, Filing
 from .schema import (FOOTNOTE_TEXT_LOOKUP, FULL_TEXT, ROW_ID_CODES, base_columns, create_indexes, ensure_schema,
                      store_footnotes, text_hash)
 
 # The tables holding a filing's rows, by accession_number.
 CHILD_TABLES = ("filing_owners", *ROW_TABLES, "filing_footnotes", "footnote_marks", "signatures", "filing_entities",
-                "filing_texts")
+                "filing_texts", "sale_notices", *NOTICE_TABLES)
+NOTICE_ID_CODES = {"proposed_sales": ("ps", "sale_seq"), "notice_acquisitions": ("na", "acquisition_seq"),
+                   "notice_past_sales": ("np", "sale_seq")}
 # A batch's footnotes travel as (accession_number, footnote_id, text, text_hash). The loader stores each distinct
 # text once, in footnote_texts (indexed for search once), and the filing's footnote as filing_footnotes' key to it.
 LOADED_FOOTNOTES = "loaded_footnotes"
@@ -185,6 +187,10 @@ def add_rows(filing: Filing, values: dict[str, list]) -> None:
     add("signatures", filing.signatures, "s", "signature_seq")
     add("filing_entities", filing.entities, "e", "entity_seq")
     add("filing_texts", filing.texts, "t", "text_seq")
+    if filing.notice:
+        values["sale_notices"] += map({**filing.notice, "accession_number": accession}.get, LOADED_COLUMNS["sale_notices"])
+    for table, (id_code, seq_column) in NOTICE_ID_CODES.items():
+        add(table, filing.notice_rows[table], id_code, seq_column)
     document = {
         **filing.document,
         **filing.header,

@@ -14,6 +14,9 @@ ROW_TABLES = (
     "deriv_transactions",
     "deriv_holdings",
 )
+# A Form 144 notice's rows: each class to be sold, how the securities were acquired, the sales of
+# the past three months.
+NOTICE_TABLES = ("proposed_sales", "notice_acquisitions", "notice_past_sales")
 
 
 # Every format a filing can be read from, from the least to the most complete: of one filing met
@@ -44,7 +47,8 @@ class FootnoteRef(NamedTuple):
 
 @dataclass
 class Filing:
-    """One ownership filing (one accession), whatever format it was read from."""
+    """One ownership filing (one accession), whatever format it was read from: a Form 3, 4 or 5,
+    or a Form 144 notice of proposed sale (its own facts in ``notice`` and ``notice_rows``)."""
 
     accession_number: str
     accession_source: str  # file_name | content_hash | header | dataset | page_url
@@ -62,6 +66,8 @@ class Filing:
     footnote_refs: list[FootnoteRef] = field(default_factory=list)
     signatures: list[dict] = field(default_factory=list)  # signature_name, signature_date
     texts: list[dict] = field(default_factory=list)  # filing_texts columns: a text filing's documents
+    notice: dict = field(default_factory=dict)  # sale_notices columns: a Form 144's own facts (else empty)
+    notice_rows: dict[str, list[dict]] = field(default_factory=lambda: {t: [] for t in NOTICE_TABLES})
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -216,6 +216,81 @@ CREATE TABLE IF NOT EXISTS filing_texts (
     document_type TEXT,
     text TEXT
 );
+CREATE TABLE IF NOT EXISTS sale_notices (
+    accession_number TEXT PRIMARY KEY REFERENCES filings(accession_number),
+    submission_type TEXT,
+    previous_accession_number TEXT,
+    filer_cik INTEGER,
+    filer_ccc TEXT,
+    live_test_flag TEXT,
+    contact_name TEXT,
+    contact_phone TEXT,
+    contact_email TEXT,
+    override_internet_flag INTEGER,
+    notification_emails TEXT,
+    issuer_cik INTEGER REFERENCES issuers(issuer_cik),
+    issuer_name TEXT,
+    issuer_sec_file_number TEXT,
+    issuer_street1 TEXT,
+    issuer_street2 TEXT,
+    issuer_city TEXT,
+    issuer_state_or_country TEXT,
+    issuer_zip_code TEXT,
+    issuer_contact_phone TEXT,
+    seller_name TEXT,
+    relationships TEXT,
+    nothing_to_report_past_sales INTEGER,
+    remarks TEXT,
+    notice_date TEXT,
+    plan_adoption_dates TEXT,
+    signature TEXT
+);
+CREATE TABLE IF NOT EXISTS proposed_sales (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES sale_notices(accession_number),
+    sale_seq INTEGER,
+    security_title TEXT,
+    broker_name TEXT,
+    broker_street1 TEXT,
+    broker_street2 TEXT,
+    broker_city TEXT,
+    broker_state_or_country TEXT,
+    broker_zip_code TEXT,
+    units_to_sell NUMERIC,
+    aggregate_market_value NUMERIC,
+    units_outstanding NUMERIC,
+    approx_sale_date TEXT,
+    exchange TEXT
+);
+CREATE TABLE IF NOT EXISTS notice_acquisitions (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES sale_notices(accession_number),
+    acquisition_seq INTEGER,
+    security_title TEXT,
+    acquired_date TEXT,
+    nature_of_acquisition TEXT,
+    acquired_from TEXT,
+    is_gift INTEGER,
+    donor_acquired_date TEXT,
+    amount_acquired NUMERIC,
+    payment_date TEXT,
+    nature_of_payment TEXT
+);
+CREATE TABLE IF NOT EXISTS notice_past_sales (
+    id TEXT PRIMARY KEY,
+    accession_number TEXT REFERENCES sale_notices(accession_number),
+    sale_seq INTEGER,
+    seller_name TEXT,
+    seller_street1 TEXT,
+    seller_street2 TEXT,
+    seller_city TEXT,
+    seller_state_or_country TEXT,
+    seller_zip_code TEXT,
+    security_title TEXT,
+    sale_date TEXT,
+    amount_sold NUMERIC,
+    gross_proceeds NUMERIC
+);
 CREATE TABLE IF NOT EXISTS build_errors (
     source_path TEXT PRIMARY KEY,
     error TEXT,
@@ -252,9 +327,15 @@ DERIVED_COLUMNS = {
         ("owned_change_pct", "REAL"),
         *TRANSACTION_DERIVED,
         ("insider_class", "TEXT"),
+        ("sale_notice_id", "TEXT REFERENCES proposed_sales(id)"),
     ],
     "deriv_transactions": TRANSACTION_DERIVED,
     "filing_owners": [(role, "INTEGER") for role in OWNER_ROLES],
+    "sale_notices": [("expires_on", "TEXT"), ("superseded_by", "TEXT REFERENCES sale_notices(accession_number)")],
+    "proposed_sales": [("issuer_cik", "INTEGER REFERENCES issuers(issuer_cik)"), ("notice_date", "TEXT"),
+                       ("status", "TEXT"), ("shares_executed", "NUMERIC"), ("executed_rows", "INTEGER"),
+                       ("executed_row_ids", "TEXT"), ("first_executed_on", "TEXT"), ("last_executed_on", "TEXT"),
+                       ("link_method", "TEXT"), ("link_confidence", "REAL")],
 }
 WIDE_TABLES = ("trades", "trades_by_filing")  # filled whole by derive, like the derived columns
 DERIVED_COLUMN_NAMES = {table: {name for name, _ in columns} for table, columns in DERIVED_COLUMNS.items()}
@@ -433,6 +514,11 @@ INDEXES = {
     "footnote_texts": [["text_hash"]],  # FOOTNOTE_TEXT_LOOKUP
     "filing_footnotes": [["text_id"]],  # the filings of a text the search found
     "signatures": [["accession_number"]],
+    "sale_notices": [["issuer_cik", DescIndex("notice_date")], ["filer_cik"], [DescIndex("notice_date")]],
+    "proposed_sales": [["accession_number"], ["status", DescIndex("notice_date")],
+                       ["issuer_cik", DescIndex("notice_date")]],
+    "notice_acquisitions": [["accession_number"]],
+    "notice_past_sales": [["accession_number"]],
     "filing_entities": [["accession_number"], ["cik"]],
     "filing_texts": [["accession_number"]],
     "amendments": [["original_accession"]],
@@ -477,6 +563,8 @@ PARTIAL_INDEXES = [
     ("nonderiv_transactions", ["transaction_date", "transaction_timeliness"],
      """CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_marked_late
     ON nonderiv_transactions (transaction_date) WHERE transaction_timeliness = 'L'"""),
+    ("nonderiv_transactions", ["sale_notice_id"], """CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_sale_notice_id
+    ON nonderiv_transactions (sale_notice_id) WHERE sale_notice_id IS NOT NULL"""),  # a notice's sales
     ("filings", ["copy_of"], """CREATE INDEX IF NOT EXISTS idx_filings_copy_of
     ON filings (copy_of) WHERE copy_of IS NOT NULL"""),  # a filing's copies, for its page's links
 ]

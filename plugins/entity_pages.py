@@ -79,6 +79,14 @@ async def rows(db, sql: str, params) -> list[dict]:
     return [dict(row) for row in (await db.execute(sql, params)).rows]
 
 
+# Form 144 notices of proposed sale with what their Form 4 sales carried out, newest first (not those a 144/A replaced).
+NOTICES = """select p.id, p.accession_number, p.notice_date, p.issuer_cik, n.issuer_name, n.seller_name, n.filer_cik,
+        n.relationships, p.security_title, p.units_to_sell, p.aggregate_market_value, p.approx_sale_date, n.expires_on,
+        p.status, p.shares_executed, p.first_executed_on, p.last_executed_on, n.plan_adoption_dates
+    from proposed_sales p join sale_notices n on n.accession_number = p.accession_number
+    where {} and p.status != 'amended' order by p.notice_date desc, p.id limit 20"""
+
+
 async def issuer(datasette, db, cik: int | None, offset: int, ticker: str | None = None) -> dict | None:
     if cik is None:
         return None
@@ -112,6 +120,8 @@ async def issuer(datasette, db, cik: int | None, offset: int, ticker: str | None
             sum(unknown_sales_usd) as unstated, sum(plan_sales) as plan_count,
             sum(discretionary_sales) as discretionary_count, sum(unknown_sales) as unstated_count
             from monthly_activity where issuer_cik = ?""", [cik]))[0],
+        "notices": await rows(db, NOTICES.format("p.issuer_cik = ?"), [cik]),
+        "notices_screen": datasette.urls.path("/form4/sale_notices_executed?" + urlencode({"issuer": cik})),
         "late": await rows(db, """select * from trades where issuer_cik = ? and is_late = 1
             order by trade_date desc, id limit 10""", [cik]),
         "late_count": (await db.execute("select count(*) from trades where issuer_cik = ? and is_late = 1",
@@ -155,6 +165,7 @@ async def insider(datasette, db, cik: int | None, offset: int) -> dict | None:
         "edgar": EDGAR_COMPANY.format(cik) if cik > 0 else None,
         "companies": companies,
         "lag": lag(delays),
+        "notices": await rows(db, NOTICES.format("n.filer_cik = ?"), [cik]),
         "charts": holding_charts(companies, holdings),
         "trades": trades,
         "paging": paging(len(listed), offset),

@@ -47,11 +47,12 @@ def plain(value):
 
 PAGE_OF_CIK = {"issuer_cik": "issuer", "owner_cik": "insider", "insider_cik": "insider"}
 NAME_CIK = {"issuer_name": ("issuer_cik", "issuer"), "insider_name": ("insider_cik", "insider"),
-            "owner_name": ("owner_cik", "insider")}
-DOLLARS = re.compile(r"(^|_)usd$|^total_usd$")
+            "owner_name": ("owner_cik", "insider"), "seller_name": ("filer_cik", "insider")}
+DOLLARS = re.compile(r"(^|_)usd$|^total_usd$|^aggregate_market_value$|^gross_proceeds$")
 PRICES = {"price", "price_per_share", "average_price", "price_low", "price_high", "conversion_or_exercise_price"}
 SHARES = {"shares", "owned_after", "shares_owned_after", "exercised", "sold", "withheld", "kept",
-          "underlying_shares", "shares_owned_following"}
+          "underlying_shares", "shares_owned_following", "units_to_sell", "units_outstanding", "shares_executed",
+          "amount_acquired", "amount_sold"}
 
 
 def readable(value, column: str, row, datasette):
@@ -77,6 +78,8 @@ def readable(value, column: str, row, datasette):
         return signed(value, row["acquired_disposed"])
     if column in SHARES:
         return number(value)
+    if column == "executed_pct":  # a share of the units noticed, not a change
+        return f"{value:,.1f}%"
     if column == "owned_change_pct":
         return percent(value)
     return None

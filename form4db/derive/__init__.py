@@ -8,6 +8,7 @@
 - roles: each owner's roles in the issuer (CEO, CFO, COO, president, chair, general counsel);
 - insiders: routine and opportunistic insiders;
 - screens: the tables the screens read (monthly totals, cluster windows, exercises with sales);
+- sale_notices: each Form 144 notice linked to the Form 4 sales that carry it out;
 - trades: the screener's wide tables, trades and trades_by_filing;
 - screens again: each issuer's insiders, from the trades (derive_issuer_insiders).
 
@@ -30,6 +31,7 @@ from .price_ranges import price_ranges
 from .roles import derive_owner_roles
 from .rows import derive_rows
 from .rule_10b5_1 import read_10b5_1
+from .sale_notices import derive_sale_notices
 from .scope import Scope
 from .screens import (derive_cluster_windows, derive_exercise_sales, derive_issuer_insiders,
                       derive_monthly_activity, record_freshness)
@@ -56,6 +58,7 @@ def derive(conn: sqlite3.Connection, accessions: Collection[str] | None = None) 
         derive_monthly_activity(conn, scope)
         derive_cluster_windows(conn, scope)
         derive_exercise_sales(conn, scope)
+        derive_sale_notices(conn, scope)
         derive_trades(conn, scope)
         derive_issuer_insiders(conn, scope)
         record_freshness(conn)

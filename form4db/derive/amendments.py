@@ -78,7 +78,8 @@ def derive_amendments(conn: sqlite3.Connection, scope: Scope) -> None:
     which = "1" if scope.everything else \
         f"{scope.filings('accession_number')} OR accession_number IN ({MAY_NOW_AMEND})"
     rematch = conn.execute(f"""SELECT accession_number, issuer_cik, document_type, period_of_report,
-        date_of_original_submission FROM filings WHERE document_type LIKE '%/A' AND ({which})
+        date_of_original_submission FROM filings
+        WHERE document_type LIKE '%/A' AND document_type != '144/A' AND ({which})
         ORDER BY date_of_original_submission, accession_number""").fetchall()
     rematched = json.dumps([amendment[0] for amendment in rematch])
     linked = f"SELECT original_accession FROM amendments WHERE amendment_accession IN ({IN_JSON})"

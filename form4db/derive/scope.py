@@ -99,6 +99,12 @@ class Scope:
         the affected filings' rows and every row of an issuer-month they touch."""
         return "1" if self.everything else f"t.id IN (SELECT id FROM temp.scope_{table})"
 
+    def include_rows(self, conn: sqlite3.Connection, table: str, ids: set[str]) -> None:
+        """Rows a step changed outside the added filings (a notice linked to an older sale): the
+        steps after it recompute them as the affected filings' rows."""
+        if not self.everything:
+            conn.executemany(f"INSERT INTO temp.scope_{table} VALUES (?)", ((row_id,) for row_id in ids))
+
     def read(self, table: str) -> str:
         """``table`` as t in a FROM clause: in a whole pass read in the order it is stored, not
         through an index of a column the query filters on, as SQLite would (fetching a million

@@ -3,7 +3,8 @@ and the dissemination `.nc` file (<SUBMISSION>, a tagged header, often CR-only l
 
 The header gives what the ownership XML does not: the accession number, the filing date, the
 acceptance time, and the issuer and reporting owners as EDGAR lists them. The ownership XML is
-the document whose <TYPE> is the submission type; the ownership XML reader reads it. A filing
+the document whose <TYPE> is the submission type; the ownership XML reader reads it (the Form 144
+reader, a Form 144's). A filing
 from before ownership XML was required (mid-2003) has none: the legacy text reader reads it.
 """
 
@@ -13,6 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..model import Filing, ReadError
+from .form144_xml import is_form144, read_form144_xml
 from .legacy_text import read_legacy_text
 from .ownership_xml import ascii_digits, read_ownership_xml
 
@@ -62,7 +64,8 @@ def read_full_submission(data: bytes, source_path: str, file_name: str) -> Filin
         filing = read_legacy_text(submission, entities, typed_documents(documents), Filing(
             accession, "header", "legacy-text", source_path, sha256), data.decode("latin-1"))
     else:
-        filing = read_ownership_xml(ownership_xml(documents, submission_type), source_path, file_name)
+        xml = ownership_xml(documents, submission_type)
+        filing = (read_form144_xml if is_form144(xml) else read_ownership_xml)(xml, source_path, file_name)
         filing.accession_number, filing.accession_source = accession, "header"
         filing.source_format, filing.content_sha256 = "full-submission", sha256
         filing.entities = entities

@@ -231,8 +231,8 @@ def read_ownership_xml(data: bytes, source_path: str, file_name: str) -> Filing:
     return filing
 
 
-def parse_safely(data: bytes) -> etree._Element:
-    """Parse bytes as XML without DTDs or entities; the root must be ownershipDocument."""
+def parse_safely(data: bytes, root_name: str = "ownershipDocument") -> etree._Element:
+    """Parse bytes as XML without DTDs or entities; the root must be ``root_name`` (in any namespace)."""
     if data[:1].isspace():  # libxml2 refuses space before the XML declaration
         data = data.lstrip()
     if not data:
@@ -246,8 +246,8 @@ def parse_safely(data: bytes) -> etree._Element:
         root = etree.fromstring(data, PARSER)
     except etree.XMLSyntaxError as error:
         raise ReadError(f"not well-formed XML: {error}") from None
-    if root.tag != "ownershipDocument":
-        raise ReadError(f"root element is <{root.tag}>, not <ownershipDocument>")
+    if root.tag != root_name and not root.tag.endswith("}" + root_name):
+        raise ReadError(f"root element is <{root.tag}>, not <{root_name}>")
     return root
 
 
