@@ -18,6 +18,7 @@ filings, or a week's, need to find at scale.
 """
 
 import random
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -178,6 +179,40 @@ class FilingWriter:
         return header + tables + notes + signature + "</ownershipDocument>"
 
 
+def notice_xml(issuer, owner, day: date, units: int, price: float, previous: str | None = None) -> str:
+    """A Form 144 (144/A when it names the notice it amends) valid against eis_Form_144_Ownership.xsd:
+    the insider intends to sell ``units`` through a synthetic broker around ``day``."""
+    us = f"{day:%m/%d/%Y}"
+    address = ("<com:street1>1 Synthetic Way</com:street1><com:city>Nowhere</com:city>"
+               "<com:stateOrCountry>CA</com:stateOrCountry><com:zipCode>99999</com:zipCode>")
+    plan = f"<planAdoptionDates><planAdoptionDate>{day - timedelta(days=120):%m/%d/%Y}</planAdoptionDate></planAdoptionDates>"
+    return (f'<?xml version="1.0" encoding="UTF-8"?><edgarSubmission xmlns="http://www.sec.gov/edgar/ownership" '
+            f'xmlns:com="http://www.sec.gov/edgar/common"><headerData><submissionType>{"144/A" if previous else "144"}'
+            f"</submissionType>" + (f"<previousAccessionNumber>{previous}</previousAccessionNumber>" if previous else "")
+            + f"<filerInfo><filer><filerCredentials><cik>{owner[0]:010d}</cik><ccc>XXXXXXXX</ccc></filerCredentials>"
+            f"</filer><liveTestFlag>LIVE</liveTestFlag><contact><contactName>Synthetic Agent</contactName>"
+            f"<contactPhoneNumber>555-0100</contactPhoneNumber><contactEmailAddress>agent@example.com</contactEmailAddress>"
+            f"</contact><flags><overrideInternetFlag>false</overrideInternetFlag></flags></filerInfo></headerData>"
+            f"<formData><issuerInfo><issuerCik>{issuer['cik']:010d}</issuerCik><issuerName>{issuer['name']}</issuerName>"
+            f"<issuerAddress>{address}</issuerAddress><issuerContactPhone>555-0101</issuerContactPhone>"
+            f"<nameOfPersonForWhoseAccountTheSecuritiesAreToBeSold>{owner[1]}</nameOfPersonForWhoseAccountTheSecuritiesAreToBeSold>"
+            f"<relationshipsToIssuer><relationshipToIssuer>{'Officer' if owner[2] == 'officer' else 'Director'}"
+            f"</relationshipToIssuer></relationshipsToIssuer></issuerInfo>"
+            f"<securitiesInformation><securitiesClassTitle>Common</securitiesClassTitle><brokerOrMarketmakerDetails>"
+            f"<name>Synthetic Securities LLC</name><address>{address}</address></brokerOrMarketmakerDetails>"
+            f"<noOfUnitsSold>{units}</noOfUnitsSold><aggregateMarketValue>{units * price:.2f}</aggregateMarketValue>"
+            f"<noOfUnitsOutstanding>100000000</noOfUnitsOutstanding><approxSaleDate>{us}</approxSaleDate>"
+            f"<securitiesExchangeName>NASDAQ</securitiesExchangeName></securitiesInformation>"
+            f"<securitiesToBeSold><securitiesClassTitle>Common</securitiesClassTitle><acquiredDate>{us}</acquiredDate>"
+            f"<natureOfAcquisitionTransaction>Restricted Stock Units vesting</natureOfAcquisitionTransaction>"
+            f"<nameOfPersonfromWhomAcquired>Issuer</nameOfPersonfromWhomAcquired><isGiftTransaction>N</isGiftTransaction>"
+            f"<amountOfSecuritiesAcquired>{units}</amountOfSecuritiesAcquired><paymentDate>{us}</paymentDate>"
+            f"<natureOfPayment>Compensation</natureOfPayment></securitiesToBeSold>"
+            f"<nothingToReportFlagOnSecuritiesSoldInPast3Months>Y</nothingToReportFlagOnSecuritiesSoldInPast3Months>"
+            f"<noticeSignature><noticeDate>{us}</noticeDate>{plan}<signature>/s/ {owner[1]}</signature>"
+            f"</noticeSignature></formData></edgarSubmission>")
+
+
 def full_submission(xml: str, accession: str, form: str, day: date) -> str:
     """The XML as EDGAR disseminates it: filed one to four days after the period (two mostly; a
     weekend's on the Monday),
@@ -196,12 +231,13 @@ def full_submission(xml: str, accession: str, form: str, day: date) -> str:
 
 
 def generate(folder: Path, filings: int, seed: int, population_of: int | None = None,
-             on: date | None = None, full_submissions: bool = False) -> None:
+             on: date | None = None, full_submissions: bool = False, notice_share: float = 0.0) -> None:
     rng = random.Random(seed)
     population = Population(rng, max(100, (population_of or filings) // 200))
     if on is not None:  # the same population, other filings: accession numbers after the main set's
         rng.seed(f"{seed} {on}")
     writer = FilingWriter(rng)
+    notice_rng = random.Random(f"{seed} {on} notices")  # its own stream: the filings are the same with or without
     folder.mkdir(parents=True, exist_ok=True)
     recent = []  # (issuer, owners, day) of recent Forms 4, for amendments to amend
     for number in range(filings):
@@ -227,6 +263,24 @@ def generate(folder: Path, filings: int, seed: int, population_of: int | None = 
             (sub / f"{accession}.txt").write_text(full_submission(xml, accession, form, day))
         else:
             (sub / f"{accession}.xml").write_text(xml)
+        if form == "4" and notice_share and notice_rng.random() < notice_share:
+            write_notice(folder, serial, issuer, owners[0], day, xml, full_submissions)
+
+
+def write_notice(folder: Path, serial: int, issuer, owner, day: date, form4: str, full_submissions: bool) -> None:
+    """The Form 144 that announced a Form 4's sales, filed on the day of its trades: the shares it
+    sells and then some (a notice names an upper bound); a notice with none stays open."""
+    sold = sum(int(float(shares)) for shares in re.findall(
+        r"<transactionCode>S</transactionCode>.*?<transactionShares><value>([\d.]+)</value>", form4))
+    price = float(re.search(r"<transactionPricePerShare><value>([\d.]+)", form4)[1]) if sold else 10.0
+    accession = f"00989{serial // 1000000:05d}-{day.year % 100:02d}-{serial % 1000000:06d}"
+    xml = notice_xml(issuer, owner, day, max(100, sold + sold // 10), price)
+    notices = folder / "notices" / f"{serial // 10000:04d}"
+    notices.mkdir(parents=True, exist_ok=True)
+    if full_submissions:
+        (notices / f"{accession}.txt").write_text(full_submission(xml, accession, "144", day))
+    else:
+        (notices / f"{accession}.xml").write_text(xml)
 
 
 @click.command()
@@ -236,9 +290,11 @@ def generate(folder: Path, filings: int, seed: int, population_of: int | None = 
 @click.option("--population-of", type=int, help="Issuers and insiders of a set of this many filings.")
 @click.option("--on", type=click.DateTime(["%Y-%m-%d"]), help="A day's filings: trades of the days before this one.")
 @click.option("--full-submissions", is_flag=True, help="Write EDGAR full submissions (.txt), with filing dates.")
-def main(folder, filings, seed, population_of, on, full_submissions):
+@click.option("--notices", "notice_share", default=0.0, show_default=True,
+              help="Also a Form 144 notice (in FOLDER/notices) for this share of the Forms 4, on the day of their trades.")
+def main(folder, filings, seed, population_of, on, full_submissions, notice_share):
     """Write FILINGS synthetic ownership XML files under FOLDER (10,000 per subfolder)."""
-    generate(Path(folder), filings, seed, population_of, on.date() if on else None, full_submissions)
+    generate(Path(folder), filings, seed, population_of, on.date() if on else None, full_submissions, notice_share)
 
 
 if __name__ == "__main__":

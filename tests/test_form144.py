@@ -4,6 +4,7 @@ that carried it out (in one build and when either comes later), a 144/A replacin
 bad input, and a fetch of form type 144 through a fake EDGAR on 127.0.0.1."""
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ from form4db.cli import cli
 
 from .conftest import CORPUS, REPO
 from .fake_edgar import FakeEdgar
+
+sys.path.insert(0, str(REPO / "bench"))
+from generate import generate  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("corpus")
 FORM144 = CORPUS / "form144"
@@ -132,7 +136,7 @@ def test_the_sec_samples_read_element_by_element(linked_db):
         "Virtu Financial", "2022-08-27", 0, 0)
 
 
-def test_the_samples_are_valid_against_the_sec_schema():
+def form144_schema() -> etree.XMLSchema:
     class StateCodes(etree.Resolver):
         def resolve(self, url, public_id, context):
             if url.endswith("eis_stateCodes.xsd"):
@@ -141,9 +145,26 @@ def test_the_samples_are_valid_against_the_sec_schema():
 
     parser = etree.XMLParser(no_network=True, resolve_entities=False)
     parser.resolvers.add(StateCodes())
-    schema = etree.XMLSchema(etree.parse(str(FORM144 / "spec" / "eis_Form_144_Ownership.xsd"), parser))
+    return etree.XMLSchema(etree.parse(str(FORM144 / "spec" / "eis_Form_144_Ownership.xsd"), parser))
+
+
+def test_the_samples_are_valid_against_the_sec_schema():
+    schema = form144_schema()
     for sample in ("Sample-144.xml", "Sample-144dashA.xml"):
         assert schema.validate(etree.parse(str(FORM144 / sample))), schema.error_log
+
+
+def test_the_benchmark_notices_are_valid_and_link_to_their_sales(tmp_path):
+    generate(tmp_path / "synthetic", 2000, seed=3, notice_share=0.2)
+    notices = sorted((tmp_path / "synthetic" / "notices").rglob("*.xml"))
+    schema = form144_schema()
+    assert len(notices) > 300 and all(schema.validate(etree.parse(str(path))) for path in notices), schema.error_log
+    path = tmp_path / "form4.db"
+    assert build([str(tmp_path / "synthetic")], str(path)).errors == []
+    db = sqlite_utils.Database(path)
+    assert db["sale_notices"].count == len(notices)
+    linked = db.execute("select count(*) from proposed_sales where executed_rows > 0 and link_method = 'cik'").fetchone()[0]
+    assert linked > len(notices) / 3  # the notices of Forms 4 with sales: the rest sell nothing and stay open or lapse
 
 
 def test_the_apple_notice_links_to_the_form4_sale_that_carried_it_out(linked_db):

@@ -103,7 +103,11 @@ def test_a_fresh_build_of_the_same_filings_reads_the_same(before, tmp_path):
         shutil.copy(source_file(source_path), folder / source_path.split("/")[-1])
     build([str(folder)], str(tmp_path / "fresh.db"))
     fresh = tmp_path / "fresh.db"
+    older = set(published(before))
     for table in AS_FILED:
+        if table not in older:  # a table added since (Form 144's): none of these filings has rows there
+            assert values(fresh, table, ["accession_number"]) == [], table
+            continue
         columns = columns_of(before, table)
         assert values(fresh, table, columns) == values(before, table, columns), table
 
