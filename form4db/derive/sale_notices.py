@@ -51,7 +51,7 @@ def derive_sale_notices(conn: sqlite3.Connection, scope: Scope) -> None:
     issuers = ("1" if scope.everything else
                f"issuer_cik IN (SELECT issuer_cik FROM filings WHERE {scope.filings('accession_number', 'affected')})")
     before = linked_rows(conn, issuers)
-    supersede_amended(conn)
+    supersede_amended(conn, issuers)
     # The newest data: its filing date, or its period where files gave none (bare XML), or a notice's date.
     as_of = conn.execute("SELECT max(day) FROM (SELECT max(filing_date) AS day FROM filings UNION ALL "
                          "SELECT max(period_of_report) FROM filings UNION ALL SELECT max(notice_date) FROM sale_notices)"
@@ -76,16 +76,16 @@ def linked_rows(conn: sqlite3.Connection, issuers: str) -> set[str]:
           AND accession_number IN (SELECT accession_number FROM filings WHERE {issuers})""")}
 
 
-def supersede_amended(conn: sqlite3.Connection) -> None:
-    """Each 144/A's original notice, marked superseded_by the amendment."""
-    conn.execute("""UPDATE sale_notices SET superseded_by = (
-            SELECT a.accession_number FROM sale_notices a
-            WHERE a.submission_type = '144/A' AND a.accession_number != sale_notices.accession_number
-              AND (a.previous_accession_number = sale_notices.accession_number
-                   OR a.previous_accession_number IS NULL AND a.issuer_cik = sale_notices.issuer_cik
-                      AND a.filer_cik = sale_notices.filer_cik AND a.notice_date = sale_notices.notice_date
-                      AND a.accession_number > sale_notices.accession_number)
-            ORDER BY a.accession_number DESC LIMIT 1)""")
+def supersede_amended(conn: sqlite3.Connection, issuers: str) -> None:
+    """Each 144/A's original notice, marked superseded_by the amendment (the latest, of several)."""
+    conn.execute(f"UPDATE sale_notices SET superseded_by = NULL WHERE superseded_by IS NOT NULL AND {issuers}")
+    amendments = conn.execute(f"""SELECT accession_number, previous_accession_number, issuer_cik, filer_cik, notice_date
+        FROM sale_notices WHERE submission_type = '144/A' AND {issuers} ORDER BY accession_number""").fetchall()
+    for amendment, previous, issuer_cik, filer_cik, notice_date in amendments:
+        original = previous or conn.execute("""SELECT max(accession_number) FROM sale_notices
+            WHERE issuer_cik = ? AND notice_date = ? AND filer_cik IS ? AND accession_number < ?""",
+                                            [issuer_cik, notice_date, filer_cik, amendment]).fetchone()[0]
+        conn.execute("UPDATE sale_notices SET superseded_by = ? WHERE accession_number = ?", [amendment, original])
 
 
 def sale_rows(conn: sqlite3.Connection, issuer_ciks: set[int]) -> dict[int, list[tuple]]:
