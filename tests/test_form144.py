@@ -103,37 +103,60 @@ def test_the_real_apple_notice_reads_element_by_element(linked_db):
 
 
 def test_the_sec_samples_read_element_by_element(linked_db):
-    notice = row(linked_db, "sale_notices", SAMPLE_ORIGINAL, "accession_number")
-    assert {key: notice[key] for key in ("filer_cik", "filer_ccc", "contact_name", "contact_phone", "contact_email",
-                                         "override_internet_flag", "notification_emails", "relationships",
-                                         "plan_adoption_dates", "notice_date", "signature")} == {
-        "filer_cik": 1161286, "filer_ccc": "#tech123", "contact_name": "Raj C", "contact_phone": "2025516129",
-        "contact_email": "joe@gmail.com", "override_internet_flag": 0,
-        "notification_emails": "joe1@gmail.com, joe2@gmail.com, joe3@gmail.com",
-        "relationships": "Officer, Director, Stakeholder", "plan_adoption_dates": "2022-08-15, 2022-08-15, 1933-01-02",
-        "notice_date": "2022-09-08", "signature": "/s/ Jan van der Velden",
+    sample = {
+        "accession_number": SAMPLE_ORIGINAL, "submission_type": "144", "previous_accession_number": None,
+        "filer_cik": 1161286, "filer_ccc": "#tech123", "live_test_flag": "LIVE", "contact_name": "Raj C",
+        "contact_phone": "2025516129", "contact_email": "joe@gmail.com", "override_internet_flag": 0,
+        "notification_emails": "joe1@gmail.com, joe2@gmail.com, joe3@gmail.com", "issuer_cik": 1118676,
+        "issuer_name": "RUFUS TEST CO", "issuer_sec_file_number": "033-100039",
+        "issuer_street1": "5601 N. MacArthur Blvd", "issuer_street2": None, "issuer_city": "Irving",
+        "issuer_state_or_country": "TX", "issuer_zip_code": "75038", "issuer_contact_phone": "972-717-0300",
+        "seller_name": "van der Velden Jan", "relationships": "Officer, Director, Stakeholder",
+        "nothing_to_report_past_sales": 0, "remarks": "This is new 144 form", "notice_date": "2022-09-08",
+        "plan_adoption_dates": "2022-08-15, 2022-08-15, 1933-01-02", "signature": "/s/ Jan van der Velden",
+        "expires_on": "2022-12-07",
     }
-    sales = list(linked_db.query("select security_title, broker_name, broker_street2, units_to_sell, "
-                                 "aggregate_market_value, exchange from proposed_sales where accession_number = ? "
-                                 "order by sale_seq", [SAMPLE_ORIGINAL]))
-    assert sales == [
-        {"security_title": "Common stock", "broker_name": "Virtu Financial", "broker_street2": "165 Broadway",
-         "units_to_sell": 17087, "aggregate_market_value": 1282000, "exchange": "CHX"},
-        {"security_title": "Common stock1", "broker_name": "Virtu Financial 1", "broker_street2": "165 Broadway 1",
-         "units_to_sell": 18000, "aggregate_market_value": 126500000, "exchange": "NYSE"},
-    ]
-    acquisitions = list(linked_db.query("select acquired_date, is_gift, donor_acquired_date, payment_date, "
-                                        "nature_of_payment from notice_acquisitions where accession_number = ? "
-                                        "order by acquisition_seq", [SAMPLE_ORIGINAL]))
-    assert acquisitions == [
-        {"acquired_date": "2022-08-27", "is_gift": 1, "donor_acquired_date": "2022-08-14",
-         "payment_date": "2022-08-27", "nature_of_payment": "CASH"},
-        {"acquired_date": "1933-01-01", "is_gift": 1, "donor_acquired_date": "1933-01-01",
-         "payment_date": "2021-08-15", "nature_of_payment": "CASH-25"},
-    ]
-    past = row(linked_db, "notice_past_sales", f"{SAMPLE_ORIGINAL}_np1")
-    assert (past["seller_name"], past["sale_date"], past["amount_sold"], past["gross_proceeds"]) == (
-        "Virtu Financial", "2022-08-27", 0, 0)
+    amendment = next(linked_db.query("select * from sale_notices where submission_type = '144/A'"))
+    assert row(linked_db, "sale_notices", SAMPLE_ORIGINAL, "accession_number") == {
+        **sample, "superseded_by": amendment["accession_number"]}
+    assert amendment == {**sample, "accession_number": amendment["accession_number"], "submission_type": "144/A",
+                         "previous_accession_number": SAMPLE_ORIGINAL, "contact_email": "joe@gmail.gov",
+                         "superseded_by": None}
+    for accession in (SAMPLE_ORIGINAL, amendment["accession_number"]):
+        sales = [{column: sale[column] for column in list(sale)[2:15]} for sale in linked_db.query(
+            "select * from proposed_sales where accession_number = ? order by sale_seq", [accession])]
+        assert sales == [
+            {"sale_seq": 1, "security_title": "Common stock", "broker_name": "Virtu Financial",
+             "broker_street1": "One Liberty Plaza", "broker_street2": "165 Broadway", "broker_city": "New York",
+             "broker_state_or_country": "NY", "broker_zip_code": "10006", "units_to_sell": 17087,
+             "aggregate_market_value": 1282000, "units_outstanding": 161514066, "approx_sale_date": "2022-08-27",
+             "exchange": "CHX"},
+            {"sale_seq": 2, "security_title": "Common stock1", "broker_name": "Virtu Financial 1",
+             "broker_street1": "One Liberty Plaza 1", "broker_street2": "165 Broadway 1", "broker_city": "New York",
+             "broker_state_or_country": "NY", "broker_zip_code": "10006", "units_to_sell": 18000,
+             "aggregate_market_value": 126500000, "units_outstanding": 161514066, "approx_sale_date": "2022-08-27",
+             "exchange": "NYSE"},
+        ]
+        acquisitions = [dict(list(acquired.items())[2:]) for acquired in linked_db.query(
+            "select * from notice_acquisitions where accession_number = ? order by acquisition_seq", [accession])]
+        assert acquisitions == [
+            {"acquisition_seq": 1, "security_title": "Common stock", "acquired_date": "2022-08-27",
+             "nature_of_acquisition": "Employee Stock Award", "acquired_from": "Issuer", "is_gift": 1,
+             "donor_acquired_date": "2022-08-14", "amount_acquired": 17087, "payment_date": "2022-08-27",
+             "nature_of_payment": "CASH"},
+            {"acquisition_seq": 2, "security_title": "Common stock - 2", "acquired_date": "1933-01-01",
+             "nature_of_acquisition": "Employee Stock Award -1", "acquired_from": "Issuer-1", "is_gift": 1,
+             "donor_acquired_date": "1933-01-01", "amount_acquired": 17087, "payment_date": "2021-08-15",
+             "nature_of_payment": "CASH-25"},
+        ]
+        past = [dict(list(sold.items())[2:]) for sold in linked_db.query(
+            "select * from notice_past_sales where accession_number = ?", [accession])]
+        assert past == [{"sale_seq": 1, "seller_name": "Virtu Financial", "seller_street1": "One Liberty Plaza",
+                         "seller_street2": "165 Broadway", "seller_city": "New York", "seller_state_or_country": "NY",
+                         "seller_zip_code": "10006", "security_title": "Common Stock", "sale_date": "2022-08-27",
+                         "amount_sold": 0, "gross_proceeds": 0}]
+    # The attachments (<documents>) are EDGAR's upload only: it strips them from what it disseminates.
+    assert row(linked_db, "filings", SAMPLE_ORIGINAL, "accession_number")["parse_warnings"] is None
 
 
 def form144_schema() -> etree.XMLSchema:
