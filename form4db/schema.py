@@ -555,8 +555,9 @@ OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_acce
                     "idx_nonderiv_transactions_transaction_code_transaction_date",
                     "idx_deriv_transactions_acquired_disposed"]
 
-# Partial indexes for the few rows a screen looks for (late filings, copies), which plain indexes on
-# a mostly-NULL column would not make the planner use: (table, columns read, statement).
+# Indexes sqlite-utils does not declare: partial ones for the few rows a screen looks for (late
+# filings, copies), which plain indexes on a mostly-NULL column would not make the planner use, and
+# one on an expression: (table, columns read, statement).
 PARTIAL_INDEXES = [
     ("nonderiv_transactions", ["filing_delay_bd", "is_late"], """CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_late
     ON nonderiv_transactions (filing_delay_bd) WHERE is_late = 1"""),
@@ -565,6 +566,10 @@ PARTIAL_INDEXES = [
     ON nonderiv_transactions (transaction_date) WHERE transaction_timeliness = 'L'"""),
     ("nonderiv_transactions", ["sale_notice_id"], """CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_sale_notice_id
     ON nonderiv_transactions (sale_notice_id) WHERE sale_notice_id IS NOT NULL"""),  # a notice's sales
+    # The footnotes view's id, as footnote_refs.footnote spells it: the join of the two views
+    # (footnotes.id = footnote_refs.footnote) looks each footnote up instead of scanning them all.
+    ("filing_footnotes", ["accession_number", "footnote_id"], """CREATE INDEX IF NOT EXISTS idx_filing_footnotes_id
+    ON filing_footnotes (accession_number || '_' || footnote_id)"""),
     ("filings", ["copy_of"], """CREATE INDEX IF NOT EXISTS idx_filings_copy_of
     ON filings (copy_of) WHERE copy_of IS NOT NULL"""),  # a filing's copies, for its page's links
 ]
