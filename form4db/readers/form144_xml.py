@@ -11,11 +11,10 @@ notice_past_sales. Every element of the schema has a column; any other becomes a
 ownership XML, no DTD is loaded, no entity resolved, the network never touched.
 """
 
-import hashlib
 from datetime import date
 
 from ..model import Filing, ReadError
-from .ownership_xml import TEXT, accession_from_name, content_key, parse_safely, to_integer, to_number
+from .ownership_xml import TEXT, parse_safely, to_integer, to_number, xml_filing
 
 SUBMISSION_TYPES = {"144", "144/A"}
 ROOT = "edgarSubmission"
@@ -117,16 +116,8 @@ ROW_PARTS = {  # element -> (table, its fields, the sequence column)
 
 def read_form144_xml(data: bytes, source_path: str, file_name: str) -> Filing:
     """Read one Form 144 document into a Filing; raise ReadError saying why when it is not one."""
-    sha256 = hashlib.sha256(data).hexdigest()
     root = parse_safely(data, ROOT)
-    accession = accession_from_name(file_name)
-    filing = Filing(
-        accession_number=accession or content_key(sha256),
-        accession_source="file_name" if accession else "content_hash",
-        source_format="xml",
-        source_path=source_path,
-        content_sha256=sha256,
-    )
+    filing = xml_filing(data, source_path, file_name)
     Form144Reader(filing).read(root)
     submission_type = filing.notice.get("submission_type")
     if submission_type not in SUBMISSION_TYPES:

@@ -214,21 +214,26 @@ def content_key(sha256_hex: str) -> str:
 
 def read_ownership_xml(data: bytes, source_path: str, file_name: str) -> Filing:
     """Read one ownershipDocument into a Filing; raise ReadError saying why when it is not one."""
-    sha256 = hashlib.sha256(data).hexdigest()
     root = parse_safely(data)
+    filing = xml_filing(data, source_path, file_name)
+    OwnershipDocumentReader(filing).read(root)
+    document_type = filing.document.get("document_type")
+    if document_type not in DOCUMENT_TYPES:
+        raise ReadError(f"documentType {document_type!r} is not a Form 3, 4 or 5")
+    return filing
+
+
+def xml_filing(data: bytes, source_path: str, file_name: str) -> Filing:
+    """The Filing an XML file starts: keyed by the accession number its name holds, else by its content."""
+    sha256 = hashlib.sha256(data).hexdigest()
     accession = accession_from_name(file_name)
-    filing = Filing(
+    return Filing(
         accession_number=accession or content_key(sha256),
         accession_source="file_name" if accession else "content_hash",
         source_format="xml",
         source_path=source_path,
         content_sha256=sha256,
     )
-    OwnershipDocumentReader(filing).read(root)
-    document_type = filing.document.get("document_type")
-    if document_type not in DOCUMENT_TYPES:
-        raise ReadError(f"documentType {document_type!r} is not a Form 3, 4 or 5")
-    return filing
 
 
 def parse_safely(data: bytes, root_name: str = "ownershipDocument") -> etree._Element:
