@@ -514,8 +514,9 @@ INDEXES = {
     "footnote_texts": [["text_hash"]],  # FOOTNOTE_TEXT_LOOKUP
     "filing_footnotes": [["text_id"]],  # the filings of a text the search found
     "signatures": [["accession_number"]],
-    "sale_notices": [["issuer_cik", DescIndex("notice_date")], ["filer_cik"], [DescIndex("notice_date")]],
-    "proposed_sales": [["accession_number"], ["status", DescIndex("notice_date")],
+    "sale_notices": [["issuer_cik", DescIndex("notice_date")], ["filer_cik"], [DescIndex("notice_date")],
+                     ["superseded_by"]],
+    "proposed_sales": [["accession_number"], [DescIndex("notice_date")], ["status", DescIndex("notice_date")],
                        ["issuer_cik", DescIndex("notice_date")]],
     "notice_acquisitions": [["accession_number"]],
     "notice_past_sales": [["accession_number"]],

@@ -139,7 +139,9 @@ async def issuer(datasette, db, cik: int | None, offset: int, ticker: str | None
 async def insider(datasette, db, cik: int | None, offset: int) -> dict | None:
     if cik is None:
         return None
-    owner = await rows(db, "select owner_cik, owner_name from owners where owner_cik = ?", [cik])
+    owner = await rows(db, "select owner_cik, owner_name from owners where owner_cik = ?", [cik]) or \
+        await rows(db, """select filer_cik as owner_cik, seller_name as owner_name from sale_notices
+            where filer_cik = ? order by notice_date desc limit 1""", [cik])  # known so far by a Form 144 alone
     if not owner:
         return None
     companies = await rows(db, """select c.*, f.issuer_ticker_clean as ticker, i.issuer_name
