@@ -36,7 +36,7 @@ def test_a_new_database_appears_only_when_complete(tmp_path):
     loader.abandon()  # what a build does when it is interrupted
     assert not db_path.exists() and not (tmp_path / "form4.db.partial").exists()
     report = build([str(FICTIONAL)], str(db_path))
-    assert report.new == 14 and db_path.exists() and not (tmp_path / "form4.db.partial").exists()
+    assert report.new == 15 and db_path.exists() and not (tmp_path / "form4.db.partial").exists()
     assert sqlite_utils.Database(db_path).execute("pragma journal_mode").fetchone()[0] == "delete"
 
 
@@ -65,7 +65,7 @@ def test_a_reader_failure_costs_one_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(form4db.build, "read_ownership_xml", flaky)
     report = build([str(FICTIONAL)], str(tmp_path / "form4.db"))
-    assert report.new == 13
+    assert report.new == 14
     assert report.errors == [("fictional/exrb_3_0099000001-23-000101.xml",
                               "reader failed: ValueError: something nobody foresaw")]
 
