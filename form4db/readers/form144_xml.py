@@ -14,7 +14,7 @@ ownership XML, no DTD is loaded, no entity resolved, the network never touched.
 from datetime import date
 
 from ..model import Filing, ReadError
-from .ownership_xml import TEXT, parse_safely, to_integer, to_number, xml_filing
+from .ownership_xml import TEXT, TreeReader, parse_safely, to_integer, to_number, xml_filing
 
 SUBMISSION_TYPES = {"144", "144/A"}
 ROOT = "edgarSubmission"
@@ -130,11 +130,11 @@ def local(tag) -> str | None:
     return tag.rpartition("}")[2] if isinstance(tag, str) else None
 
 
-class Form144Reader:
+class Form144Reader(TreeReader):
     """Walks one Form 144 tree into a Filing: the notice's own facts, its rows, the filing's issuer."""
 
     def __init__(self, filing: Filing):
-        self.filing = filing
+        super().__init__(filing)
         self.notice = filing.notice
 
     def read(self, root) -> None:
@@ -142,11 +142,11 @@ class Form144Reader:
             name = local(part.tag)
             if name == "headerData":
                 self.read_leaves(part, HEADER_FIELDS, self.notice, HEADER_CONTAINERS, lists={
-                    "notificationEmailAddress": "notification_emails"})
+                    "notificationEmailAddress": ("notification_emails", TEXT)})
             elif name == "formData":
                 self.read_form(part)
             elif name == "schemaVersion":
-                self.filing.document["schema_version"] = (part.text or "").strip() or None
+                self.set(self.filing.document, ("schema_version", TEXT), part.text, name)
             elif name not in (None, "documents"):  # the attachments EDGAR strips from what it publishes
                 self.warn(f"unknown element <{name}> ignored")
         notice, issuer = self.notice, self.filing.issuer
@@ -158,7 +158,7 @@ class Form144Reader:
             name = local(part.tag)
             if name == "issuerInfo":
                 self.read_leaves(part, ISSUER_FIELDS, self.notice, ISSUER_CONTAINERS,
-                                 lists={"relationshipToIssuer": "relationships"})
+                                 lists={"relationshipToIssuer": ("relationships", TEXT)})
             elif name in ROW_PARTS:
                 table, fields, seq_column = ROW_PARTS[name]
                 rows = self.filing.notice_rows[table]
@@ -171,40 +171,23 @@ class Form144Reader:
                 self.set(self.notice, ("remarks", TEXT), part.text, name)
             elif name == "noticeSignature":
                 self.read_leaves(part, SIGNATURE_FIELDS, self.notice, {"planAdoptionDates"},
-                                 lists={"planAdoptionDate": "plan_adoption_dates"})
+                                 lists={"planAdoptionDate": ("plan_adoption_dates", to_us_date)})
             elif name is not None:
                 self.warn(f"unknown element <{name}> in <formData> ignored")
 
     def read_leaves(self, parent, fields: dict, into: dict, containers: set, lists: dict | None = None) -> None:
-        """Read the leaves anywhere under ``parent``; a leaf in ``lists`` may repeat, its values
-        joined with ", " in document order (dates as ISO dates)."""
+        """Read the leaves anywhere under ``parent``; a leaf in ``lists`` (element -> (column,
+        converter)) may repeat, its values joined with ", " in document order."""
         lists = lists or {}
         for element in parent.iterdescendants():
             name = local(element.tag)
             if name in fields:
                 self.set(into, fields[name], element.text, name)
             elif name in lists:
-                value = (element.text or "").strip()
-                if name == "planAdoptionDate":
-                    value = self.converted(value, to_us_date, name)
-                if value:
-                    column = lists[name]
-                    into[column] = f"{into[column]}, {value}" if into.get(column) else value
+                column = lists[name][0]
+                found = {}
+                self.set(found, lists[name], element.text, name)
+                if found.get(column) is not None:
+                    into[column] = f"{into[column]}, {found[column]}" if into.get(column) else found[column]
             elif name is not None and name not in containers:
                 self.warn(f"unknown element <{name}> in <{local(parent.tag)}> ignored")
-
-    def set(self, into: dict, field: tuple, raw: str | None, tag: str) -> None:
-        """Store an element's text under its column, typed; empty stays absent (NULL); unreadable
-        text is NULL with a warning that keeps it."""
-        if raw and (text := raw.strip()):
-            column, convert = field
-            into[column] = text if convert is None else self.converted(text, convert, tag)
-
-    def converted(self, text: str, convert, tag: str):
-        value = convert(text) if text else None
-        if text and value is None:
-            self.warn(f"unreadable value in <{tag}>: {text!r}")
-        return value
-
-    def warn(self, message: str) -> None:
-        self.filing.warnings.append(message)

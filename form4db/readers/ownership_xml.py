@@ -256,7 +256,28 @@ def parse_safely(data: bytes, root_name: str = "ownershipDocument") -> etree._El
     return root
 
 
-class OwnershipDocumentReader:
+class TreeReader:
+    """What every reader of an XML tree into a Filing does: store typed values, warn."""
+
+    def __init__(self, filing: Filing):
+        self.filing = filing
+
+    def set(self, into: dict, field: tuple, raw: str | None, tag: str) -> None:
+        """Store an element's text under its column, typed; empty stays absent (NULL).
+
+        Unreadable text is stored as NULL with a warning that keeps it.
+        """
+        if raw and (text := raw.strip()):
+            column, convert = field
+            value = into[column] = text if convert is None else convert(text)
+            if value is None:
+                self.warn(f"unreadable value in <{tag}>: {text!r}")
+
+    def warn(self, message: str) -> None:
+        self.filing.warnings.append(message)
+
+
+class OwnershipDocumentReader(TreeReader):
     """Walks one ownershipDocument tree into a Filing.
 
     Children are visited as ``element[:]``, a list: lxml's child iterator costs more to set up
@@ -264,7 +285,7 @@ class OwnershipDocumentReader:
     """
 
     def __init__(self, filing: Filing):
-        self.filing = filing
+        super().__init__(filing)
         self.footnote_ids: set[str] = set()
 
     def read(self, root) -> None:
@@ -363,20 +384,6 @@ class OwnershipDocumentReader:
                 continue
             self.footnote_ids.add(footnote_id)
             self.filing.footnotes.append((footnote_id, text))
-
-    def set(self, into: dict, field: tuple, raw: str | None, tag: str) -> None:
-        """Store an element's text under its column, typed; empty stays absent (NULL).
-
-        Unreadable text is stored as NULL with a warning that keeps it.
-        """
-        if raw and (text := raw.strip()):
-            column, convert = field
-            value = into[column] = text if convert is None else convert(text)
-            if value is None:
-                self.warn(f"unreadable value in <{tag}>: {text!r}")
-
-    def warn(self, message: str) -> None:
-        self.filing.warnings.append(message)
 
 
 def footnote_text(footnote) -> str | None:
