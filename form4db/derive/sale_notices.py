@@ -19,6 +19,7 @@ import re
 import sqlite3
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from .scope import Scope
 
@@ -27,6 +28,24 @@ CONFIDENCE = {"cik": 1.0, "name": 0.8, "name_part": 0.5}
 FED_EVIDENCE = "form144"
 NAME_WORD = re.compile(r"[a-z]+")
 NOT_A_NAME = {"mr", "mrs", "ms", "dr", "jr", "sr", "ii", "iii", "iv", "the", "trust", "of"}
+
+
+class ProposedSale(NamedTuple):
+    """A class a notice proposes to sell, with what the link reads of its notice."""
+
+    id: str
+    issuer_cik: int | None
+    filer_cik: int | None
+    seller_name: str | None
+    noticed_on: str | None  # the notice's date, else its approximate sale date, else its filing date
+    units: float | None
+    plan_adoption_dates: str | None
+    superseded_by: str | None
+
+
+def covered_until(noticed_on: str) -> str:
+    """The last day a notice of that date covers."""
+    return (date.fromisoformat(noticed_on) + timedelta(days=NOTICE_DAYS)).isoformat()
 
 
 def name_words(name: str | None) -> frozenset[str]:
@@ -48,25 +67,30 @@ def name_match(notice_name: str | None, owner_name: str | None) -> str | None:
 
 def derive_sale_notices(conn: sqlite3.Connection, scope: Scope) -> None:
     """Supersede amended notices, then link the proposed sales of the issuers in scope to their sales."""
-    issuers = ("1" if scope.everything else
-               f"issuer_cik IN (SELECT issuer_cik FROM filings WHERE {scope.filings('accession_number', 'affected')})")
+    issuers = issuers_in_scope(scope, "issuer_cik")
     before = linked_rows(conn, issuers)
     supersede_amended(conn, issuers)
     # The newest data: its filing date, or its period where files gave none (bare XML), or a notice's date.
     as_of = conn.execute("SELECT max(day) FROM (SELECT max(filing_date) AS day FROM filings UNION ALL "
                          "SELECT max(period_of_report) FROM filings UNION ALL SELECT max(notice_date) FROM sale_notices)"
                          ).fetchone()[0]
-    notices = conn.execute(f"""SELECT p.id, n.accession_number, n.issuer_cik, n.filer_cik, n.seller_name,
+    notices = [ProposedSale(*row) for row in conn.execute(f"""SELECT p.id, n.issuer_cik, n.filer_cik, n.seller_name,
             coalesce(n.notice_date, p.approx_sale_date, f.filing_date), p.units_to_sell, n.plan_adoption_dates,
             n.superseded_by
         FROM proposed_sales p JOIN sale_notices n ON n.accession_number = p.accession_number
         JOIN filings f ON f.accession_number = n.accession_number
-        WHERE {issuers.replace("issuer_cik", "n.issuer_cik", 1)} ORDER BY 6, n.accession_number, p.sale_seq""").fetchall()
-    sales = sale_rows(conn, {notice[2] for notice in notices if notice[2] is not None})
+        WHERE {issuers_in_scope(scope, "n.issuer_cik")} ORDER BY 5, n.accession_number, p.sale_seq""")]
+    sales = sale_rows(conn, {notice.issuer_cik for notice in notices if notice.issuer_cik is not None})
     links = link(notices, sales)
     write_links(conn, issuers, notices, links, as_of)
     # The wide tables copy the rows' 10b5-1 facts: those of every row linked before or now are refreshed.
     scope.include_rows(conn, "nonderiv_transactions", before | linked_rows(conn, issuers))
+
+
+def issuers_in_scope(scope: Scope, column: str) -> str:
+    """A SQL condition: the issuer in ``column`` is one of the filings the pass recomputes."""
+    return "1" if scope.everything else \
+        f"{column} IN (SELECT issuer_cik FROM filings WHERE {scope.filings('accession_number', 'affected')})"
 
 
 def linked_rows(conn: sqlite3.Connection, issuers: str) -> set[str]:
@@ -107,25 +131,26 @@ def sale_rows(conn: sqlite3.Connection, issuer_ciks: set[int]) -> dict[int, list
     return found
 
 
-def link(notices: list[tuple], sales: dict[int, list[tuple]]) -> dict[str, tuple[str, list[tuple]]]:
+def link(notices: list[ProposedSale], sales: dict[int, list[tuple]]) -> dict[str, tuple[str, list[tuple]]]:
     """proposed sale id -> (method, [(row id, date, shares)]): the rows each proposed sale takes,
     earlier notices first, a row to one notice only."""
     taken, links = set(), {}
-    for sale_id, _, issuer_cik, filer_cik, seller_name, noticed_on, units, _, superseded_by in notices:
-        if superseded_by or not noticed_on:
+    for notice in notices:
+        if notice.superseded_by or not notice.noticed_on:
             continue
-        last_day = (date.fromisoformat(noticed_on) + timedelta(days=NOTICE_DAYS)).isoformat()
-        window = [row for row in sales.get(issuer_cik, ()) if noticed_on <= row[1] <= last_day and row[0] not in taken]
-        method, chosen = choose(window, filer_cik, seller_name)
+        last_day = covered_until(notice.noticed_on)
+        window = [row for row in sales.get(notice.issuer_cik, ())
+                  if notice.noticed_on <= row[1] <= last_day and row[0] not in taken]
+        method, chosen = choose(window, notice.filer_cik, notice.seller_name)
         executed, rows = 0, []
         for row_id, day, shares, _ in chosen:
-            if units is not None and executed + shares > units:
+            if notice.units is not None and executed + shares > notice.units:
                 break
             executed += shares
             rows.append((row_id, day, shares))
         if rows:
             taken.update(row[0] for row in rows)
-            links[sale_id] = (method, rows)
+            links[notice.id] = (method, rows)
     return links
 
 
@@ -141,23 +166,24 @@ def choose(window: list[tuple], filer_cik: int | None, seller_name: str | None) 
     return None, []
 
 
-def write_links(conn: sqlite3.Connection, issuers: str, notices: list[tuple], links: dict, as_of: str | None) -> None:
+def write_links(conn: sqlite3.Connection, issuers: str, notices: list[ProposedSale], links: dict,
+                as_of: str | None) -> None:
     """The proposed sales' link columns and status, the rows' sale_notice_id, and the 10b5-1
     facts the notices' plan adoption dates give, for the issuers in scope."""
     conn.execute(f"""UPDATE sale_notices SET expires_on = date(notice_date, '+{NOTICE_DAYS} days')
         WHERE {issuers} AND expires_on IS NOT date(notice_date, '+{NOTICE_DAYS} days')""")
     clear_links(conn, issuers)
     updates, row_links = [], []
-    for sale_id, accession, issuer_cik, _, _, noticed_on, units, plan_dates, superseded_by in notices:
-        method, rows = links.get(sale_id, (None, []))
+    for notice in notices:
+        method, rows = links.get(notice.id, (None, []))
         executed = sum(shares for _, _, shares in rows)
-        updates.append((issuer_cik, noticed_on, status(superseded_by, executed, units, noticed_on, as_of),
+        updates.append((notice.issuer_cik, notice.noticed_on, status(notice, executed, as_of),
                         executed, len(rows), ",".join(row_id for row_id, _, _ in rows) or None,
                         rows[0][1] if rows else None, rows[-1][1] if rows else None,
-                        method, CONFIDENCE.get(method), sale_id))
-        adoption = plan_dates.split(", ") if plan_dates else []
+                        method, CONFIDENCE.get(method), notice.id))
+        adoption = notice.plan_adoption_dates.split(", ") if notice.plan_adoption_dates else []
         for row_id, day, _ in rows:
-            row_links.append((sale_id, adopted_before(adoption, day), row_id))
+            row_links.append((notice.id, adopted_before(adoption, day), row_id))
     conn.executemany("""UPDATE proposed_sales SET issuer_cik = ?, notice_date = ?, status = ?, shares_executed = ?,
         executed_rows = ?, executed_row_ids = ?, first_executed_on = ?, last_executed_on = ?, link_method = ?,
         link_confidence = ? WHERE id = ?""", updates)
@@ -182,17 +208,16 @@ def clear_links(conn: sqlite3.Connection, issuers: str) -> None:
     conn.execute(f"UPDATE nonderiv_transactions SET sale_notice_id = NULL WHERE sale_notice_id IS NOT NULL AND {rows}")
 
 
-def status(superseded_by: str | None, executed: float, units: float | None, noticed_on: str | None,
-           as_of: str | None) -> str:
+def status(notice: ProposedSale, executed: float, as_of: str | None) -> str:
     """amended, executed (all units sold), partly executed, open (nothing sold yet, within the
     90 days of the newest data) or lapsed (nothing sold in the 90 days)."""
-    if superseded_by:
+    if notice.superseded_by:
         return "amended"
-    if executed and units is not None and executed >= units:
+    if executed and notice.units is not None and executed >= notice.units:
         return "executed"
     if executed:
         return "partly executed"
-    expired = noticed_on and as_of and as_of > (date.fromisoformat(noticed_on) + timedelta(days=NOTICE_DAYS)).isoformat()
+    expired = notice.noticed_on and as_of and as_of > covered_until(notice.noticed_on)
     return "lapsed" if expired else "open"
 
 
