@@ -70,9 +70,8 @@ def derive_sale_notices(conn: sqlite3.Connection, scope: Scope) -> None:
     issuers = issuers_in_scope(scope, "issuer_cik")
     before = linked_rows(conn, issuers)
     supersede_amended(conn, issuers)
-    # The newest data: its filing date, or its period where files gave none (bare XML), or a notice's date.
-    as_of = conn.execute("SELECT max(day) FROM (SELECT max(filing_date) AS day FROM filings UNION ALL "
-                         "SELECT max(period_of_report) FROM filings UNION ALL SELECT max(notice_date) FROM sale_notices)"
+    # The newest data: the site's newest filing (as_of), or a newer notice's date (a bare XML notice has no filing date).
+    as_of = conn.execute("SELECT max(day) FROM (SELECT day FROM as_of UNION ALL SELECT max(notice_date) FROM sale_notices)"
                          ).fetchone()[0]
     notices = [ProposedSale(*row) for row in conn.execute(f"""SELECT p.id, n.issuer_cik, n.filer_cik, n.seller_name,
             coalesce(n.notice_date, p.approx_sale_date, f.filing_date), p.units_to_sell, n.plan_adoption_dates,
