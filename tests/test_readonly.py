@@ -50,7 +50,7 @@ def test_no_write_through_sql(site_server, sql):
     assert response.status_code in (400, 403, 500) or response.json().get("ok") is False, response.text[:300]
     assert "Traceback" not in response.text
     assert database_bytes(folder) == before
-    assert count_filings(url) == filings == 832
+    assert count_filings(url) == filings == 831
 
 
 def test_no_canned_query_writes():
@@ -96,7 +96,7 @@ def test_site_on_several_worker_processes(site_server, tmp_path):
         assert httpx.get(f"{url}/-/databases.json").json()[0]["is_mutable"] is False
         assert httpx.get(f"{url}/-/metadata.json").json()["title"] == yaml.safe_load(METADATA.read_text())["title"]
         for _ in range(6):  # connections land on either worker
-            assert count_filings(url) == 832
+            assert count_filings(url) == 831
             assert httpx.get(f"{url}/form4/filings").headers["x-frame-options"] == "SAMEORIGIN"
         before = database_bytes(folder)
         response = httpx.get(f"{url}/form4.json?sql={urllib.parse.quote(WRITES[1])}")

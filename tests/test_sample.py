@@ -13,7 +13,7 @@ SCHWAB = 316709
 
 
 def test_sample_loads_without_errors_or_warnings(sample_db):
-    assert sample_db["filings"].count == 393
+    assert sample_db["filings"].count == 392
     assert sample_db["build_errors"].count == 0
     assert sample_db.execute("select count(*) from filings where parse_warnings is not null").fetchone()[0] == 0
 
@@ -24,8 +24,7 @@ def test_the_sample_is_real_edgar_submissions_and_the_seed(sample_db):
     assert found == [
         {"source_format": "full-submission", "accession_source": "header", "n": 391,
          "first": "2023-01-03", "last": "2023-03-31"},
-        # the seed, and Apple's Form 144 (bare XML: no accession number, no filing date)
-        {"source_format": "xml", "accession_source": "content_hash", "n": 2, "first": None, "last": None},
+        {"source_format": "xml", "accession_source": "content_hash", "n": 1, "first": None, "last": None},  # the seed
     ]
     assert sample_db.execute("select count(*) from issuers where issuer_cik >= 9900000000").fetchone()[0] == 0
 
@@ -57,16 +56,25 @@ def sample_site(sample_db_path):
 QUERIES = yaml.safe_load(METADATA.read_text())["databases"]["form4"]["queries"]
 
 
+# The sample is a slice of the first quarter of 2023, before EDGAR took Form 144 in XML (April 2023):
+# these screens answer there with no rows, and show rows on the test site (tests/test_screens.py).
+FORM_144_SCREENS = {"intent_to_sell", "sale_notices_executed"}
+
+
 @pytest.mark.parametrize("name", sorted(QUERIES))
 async def test_every_screen_shows_real_rows_on_the_sample(sample_site, name):
     response = await sample_site.client.get(f"/form4/{name}.json?_shape=array")
-    assert response.status_code == 200 and response.json(), f"{name} is empty on the sample"
+    assert response.status_code == 200
+    if name in FORM_144_SCREENS:
+        assert response.json() == [], f"{name}: the sample holds no Form 144"
+    else:
+        assert response.json(), f"{name} is empty on the sample"
 
 
 async def test_the_home_pages_newest_filing_is_the_screens_newest(sample_site):
     home = (await sample_site.client.get("/")).text
     newest = (await sample_site.client.get("/form4/latest_insider_trading.json?_shape=array")).json()[0]
-    assert "393 filings" in home and f"newest filing {newest['filing_date']}" in home
+    assert "392 filings" in home and f"newest filing {newest['filing_date']}" in home
     assert newest["filing_date"] == "2023-03-31"
 
 
