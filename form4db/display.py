@@ -32,6 +32,12 @@ def heading(column: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def hidden_key_columns(columns: list[str]) -> list[str]:
+    """The columns a table page leaves out: of a table keyed by rowid that has a stable id (trades,
+    trades_by_filing), Datasette's Link and rowid, which a rebuild renumbers; the id links instead."""
+    return ["Link", "rowid"] if columns[:2] == ["Link", "rowid"] and "id" in columns else []
+
+
 def in_words(description: str, columns: list[str]) -> str:
     """A table page's description with its column names as headings, quoted values left alone:
     'where value_usd >= 25000 sorted by filing_date descending' → 'where Value >= 25000 sorted by

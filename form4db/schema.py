@@ -429,7 +429,7 @@ CREATE TABLE IF NOT EXISTS exercise_sales (
     is_10b5_1 INTEGER
 );
 CREATE TABLE IF NOT EXISTS trades (
-    id TEXT PRIMARY KEY,
+    id TEXT,
     accession_number TEXT REFERENCES filings(accession_number),
     form_type TEXT,
     filing_date TEXT,
@@ -458,7 +458,7 @@ CREATE TABLE IF NOT EXISTS trades (
     filing_flags TEXT
 );
 CREATE TABLE IF NOT EXISTS trades_by_filing (
-    id TEXT PRIMARY KEY,
+    id TEXT,
     accession_number TEXT REFERENCES filings(accession_number),
     form_type TEXT,
     filing_date TEXT,
@@ -528,23 +528,27 @@ INDEXES = {
     "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
     "exercise_sales": [["accession_number"], ["transaction_date"]],
     "issuer_insiders": [["issuer_cik", DescIndex("last_filed")], ["owner_cik", DescIndex("last_filed")]],
-    # The screener and the presets. Each index ends as Datasette orders a page, the sort column descending
-    # and then the key, so a page walks the index and stops: an index that orders only part of it lets
-    # SQLite sort every match instead (a keyset page's OR defeats it). The filters and counts' columns
-    # follow, read from the index; none leads with value_usd, which would lure a value filter into
-    # sorting every match rather than walking the newest first.
-    "trades": [["accession_number"], [DescIndex("filing_date"), "id"], [DescIndex("trade_date"), "id"],
-               ["transaction_code", DescIndex("filing_date"), "id", "value_usd", "is_officer", "is_ceo", "is_cfo"],
-               ["ticker", DescIndex("trade_date"), "id"], ["insider_cik", DescIndex("trade_date"), "id"],
-               ["issuer_cik", DescIndex("trade_date"), "id", "is_late"],
+    # The screener and the presets. The wide tables are keyed by rowid (see key_wide_tables_by_rowid),
+    # which every index ends with, so an index of the filters and the sort column descending orders a page as
+    # Datasette does (the sort column, then rowid): the page walks the index and stops, where an index
+    # that orders only part of it lets SQLite sort every match (a keyset page's OR defeats it). The
+    # columns a count reads have an index of their own, after the sort column, since they would
+    # break that order; none leads with value_usd, which would lure a value filter into sorting
+    # every match rather than walking the newest first.
+    "trades": [["accession_number"], [DescIndex("filing_date")], [DescIndex("trade_date")],
+               ["transaction_code", DescIndex("filing_date")],
+               ["transaction_code", DescIndex("filing_date"), "value_usd", "is_officer", "is_ceo", "is_cfo"],
+               ["ticker", DescIndex("trade_date")], ["insider_cik", DescIndex("trade_date")],
+               ["issuer_cik", DescIndex("trade_date")],
                ["is_open_market", "trade_date", "transaction_code"]],
-    "trades_by_filing": [["accession_number"], [DescIndex("filing_date"), "id"],
-                         ["transaction_code", DescIndex("filing_date"), "id"],
-                         ["ticker", DescIndex("last_trade_date"), "id"],
-                         ["insider_cik", DescIndex("last_trade_date"), "id"],
-                         ["issuer_cik", DescIndex("filing_date"), "id"],
+    "trades_by_filing": [["accession_number"], [DescIndex("filing_date")],
+                         ["transaction_code", DescIndex("filing_date")],
+                         ["ticker", DescIndex("last_trade_date")],
+                         ["insider_cik", DescIndex("last_trade_date")],
+                         ["issuer_cik", DescIndex("filing_date")],
                          ["is_open_market", "filing_date", "acceptance_datetime", "transaction_code"],
-                         ["is_open_market", "transaction_code", DescIndex("filing_date"), "id", "value_usd",
+                         ["is_open_market", "transaction_code", DescIndex("filing_date")],
+                         ["is_open_market", "transaction_code", DescIndex("filing_date"), "value_usd",
                           "is_officer", "is_ceo", "is_cfo", "average_price"]],
 }
 
@@ -571,6 +575,8 @@ PARTIAL_INDEXES = [
     # (footnotes.id = footnote_refs.footnote) looks each footnote up instead of scanning them all.
     ("filing_footnotes", ["accession_number", "footnote_id"], """CREATE INDEX IF NOT EXISTS idx_filing_footnotes_id
     ON filing_footnotes (accession_number || '_' || footnote_id)"""),
+    ("trades", ["issuer_cik", "trade_date", "is_late"], """CREATE INDEX IF NOT EXISTS idx_trades_late
+    ON trades (issuer_cik, trade_date DESC) WHERE is_late = 1"""),  # a company page's late filings and their count
     ("filings", ["copy_of"], """CREATE INDEX IF NOT EXISTS idx_filings_copy_of
     ON filings (copy_of) WHERE copy_of IS NOT NULL"""),  # a filing's copies, for its page's links
 ]
@@ -654,7 +660,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for column, kind in columns:
             if column not in existing:
                 db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    db.conn.executescript(DERIVED_TABLES)
+    key_wide_tables_by_rowid(db)
     for name in OBSOLETE_INDEXES:
         db.conn.execute(f"DROP INDEX IF EXISTS {name}")
     create_indexes(db)
@@ -692,6 +698,21 @@ def migrate_footnotes(db: sqlite_utils.Database) -> None:
         DROP TABLE footnote_refs;
         DROP TABLE footnotes;""")
     db["footnote_texts"].enable_fts(["text"], tokenize="porter")
+
+
+def key_wide_tables_by_rowid(db: sqlite_utils.Database) -> None:
+    """Create the wide tables, and move those of a database built when they were keyed by their text
+    id. Keyed by rowid, each of their many indexes ends with a small integer, where a text key had
+    to be spelled out in each one to order a page; id stays, a column like the others."""
+    keyed_by_id = [table for table in WIDE_TABLES if db[table].exists() and db[table].pks == ["id"]]
+    for table in keyed_by_id:
+        db.conn.execute(f"ALTER TABLE {table} RENAME TO {table}_keyed_by_id")
+    db.conn.executescript(DERIVED_TABLES)
+    for table in keyed_by_id:
+        columns = ", ".join(f"[{name}]" for name in table_columns(db, f"{table}_keyed_by_id"))
+        # The same rowids: trades_fts reads the rows by them.
+        db.conn.execute(f"INSERT INTO {table} (rowid, {columns}) SELECT rowid, {columns} FROM {table}_keyed_by_id")
+        db.conn.execute(f"DROP TABLE {table}_keyed_by_id")
 
 
 def store_footnotes(conn: sqlite3.Connection, staged: str) -> None:

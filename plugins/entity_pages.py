@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 
 from form4db.charts import holding_steps, month_bars
-from form4db.display import coded, heading, highlight, in_words, number, percent, price, signed, usd
+from form4db.display import (coded, heading, hidden_key_columns, highlight, in_words, number, percent, price, signed,
+                             usd)
 
 PAGE_SIZE = 50
 CHART_MONTHS = 120  # ten years of monthly bars
@@ -24,7 +25,7 @@ PAGES = {"pages/ticker/{ticker}.html", "pages/issuer/{cik}.html", "pages/insider
 def prepare_jinja2_environment(env):
     env.filters.update({"usd": usd, "price": price, "number": number, "percent": percent, "signed": signed,
                         "heading": heading, "highlight": highlight, "in_words": in_words,
-                        "coded": coded})
+                        "coded": coded, "hidden_key_columns": hidden_key_columns})
 
 
 @hookimpl
@@ -52,7 +53,7 @@ def extra_template_vars(template, request, datasette):
 async def issuer_of_ticker(db, ticker: str) -> int | None:
     """The issuer a ticker names: the one that traded under it last, else any filing's that states it
     (a ticker passes from a delisted company to a new one)."""
-    found = (await db.execute("select issuer_cik from trades where ticker = ? order by trade_date desc, id limit 1",
+    found = (await db.execute("select issuer_cik from trades where ticker = ? order by trade_date desc, rowid limit 1",
                               [ticker])).first() or \
         (await db.execute("select issuer_cik from filings where issuer_ticker_clean = ? limit 1", [ticker])).first()
     return found and found[0]
@@ -123,11 +124,11 @@ async def issuer(datasette, db, cik: int | None, offset: int, ticker: str | None
         "notices": await rows(db, NOTICES.format("p.issuer_cik = ?"), [cik]),
         "notices_screen": datasette.urls.path("/form4/sale_notices_executed?" + urlencode({"issuer": cik})),
         "late": await rows(db, """select * from trades where issuer_cik = ? and is_late = 1
-            order by trade_date desc, id limit 10""", [cik]),
+            order by trade_date desc, rowid limit 10""", [cik]),
         "late_count": (await db.execute("select count(*) from trades where issuer_cik = ? and is_late = 1",
                                         [cik])).first()[0],
         "trades": await rows(db, """select * from trades_by_filing where issuer_cik = ?
-            order by filing_date desc, id limit ? offset ?""", [cik, PAGE_SIZE, offset]),
+            order by filing_date desc, rowid limit ? offset ?""", [cik, PAGE_SIZE, offset]),
         "paging": paging(total, offset),
         "json": datasette.urls.path(f"/form4/trades_by_filing.json?{query}"),
         "feed": datasette.urls.path(f"/form4/trades_by_filing.atom?{query}"),
@@ -149,12 +150,13 @@ async def insider(datasette, db, cik: int | None, offset: int) -> dict | None:
         left join filings f on f.accession_number = i.as_of_accession
         where c.owner_cik = ? order by c.last_filed desc""", [cik])
     # Every filing and code of theirs, newest first, in one pass: the count, the page and the charts.
-    listed = (await db.execute("""select b.id, b.issuer_cik, b.last_trade_date, b.owned_after
+    listed = (await db.execute("""select b.rowid, b.issuer_cik, b.last_trade_date, b.owned_after
         from filing_owners o join trades_by_filing b on b.accession_number = o.accession_number
-        where o.owner_cik = ? order by b.filing_date desc, b.id""", [cik])).rows
-    shown = [row["id"] for row in listed[offset:offset + PAGE_SIZE]]
-    trades = await rows(db, f"select * from trades_by_filing where id in ({', '.join('?' * len(shown))})", shown)
-    trades.sort(key=lambda trade: shown.index(trade["id"]))
+        where o.owner_cik = ? order by b.filing_date desc, b.rowid""", [cik])).rows
+    shown = [row["rowid"] for row in listed[offset:offset + PAGE_SIZE]]
+    trades = await rows(db, f"select rowid, * from trades_by_filing where rowid in ({', '.join('?' * len(shown))})",
+                        shown)
+    trades.sort(key=lambda trade: shown.index(trade["rowid"]))
     holdings = sorted((row for row in listed if row["owned_after"] is not None and row["last_trade_date"]),
                       key=lambda row: row["last_trade_date"])
     delays = [row[0] for row in (await db.execute("""select t.filing_delay_bd from filing_owners o

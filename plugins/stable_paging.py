@@ -16,24 +16,31 @@ from datasette.views.table import TableView
 # Every value sorts before it: numbers before text, and text by its UTF-8 bytes, of which U+10FFFF's are the highest.
 ABOVE_EVERY_VALUE = "\U0010ffff"
 BELOW_EVERY_VALUE = "$null"  # Datasette's token for NULL, which sorts first ascending
+BELOW_EVERY_TEXT_KEY = ""
+BELOW_EVERY_ROWID = str(-2**63)  # the smallest integer, which a table keyed by rowid pages after
 
 
 async def first_page_token(datasette, request) -> str | None:
-    """A _next selecting every row, for the first page of a sorted table of one primary key."""
+    """A _next selecting every row, for the first page of a sorted table of one primary key or
+    keyed by rowid."""
     try:
         db = datasette.get_database(route=tilde_decode(request.url_vars["database"]))
     except KeyError:
         return None
     table = tilde_decode(request.url_vars["table"])
-    if not await db.table_exists(table) or len(await db.primary_keys(table)) != 1:
-        return None  # a view pages by offset; a rowid table by its rowid
+    if not await db.table_exists(table):
+        return None  # a view pages by offset
+    primary_keys = await db.primary_keys(table)
+    if len(primary_keys) > 1:
+        return None
+    below_every_key = BELOW_EVERY_TEXT_KEY if primary_keys else BELOW_EVERY_ROWID
     defaults = datasette.table_metadata(db.name, table)
     sort, sort_desc = request.args.get("_sort"), request.args.get("_sort_desc")
     if not sort and not sort_desc:
         sort, sort_desc = defaults.get("sort"), defaults.get("sort_desc")
     if sort_desc:
-        return f"{ABOVE_EVERY_VALUE},"
-    return f"{BELOW_EVERY_VALUE}," if sort else None
+        return f"{ABOVE_EVERY_VALUE},{below_every_key}"
+    return f"{BELOW_EVERY_VALUE},{below_every_key}" if sort else None
 
 
 async def data(self, request, default_labels=False, _next=None, _size=None):

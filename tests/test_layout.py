@@ -1,5 +1,6 @@
 """Every value reads the same before and after the layout of issue 23 (each footnote text stored
-once, footnote references without their spelled-out keys, unused indexes dropped).
+once, footnote references without their spelled-out keys, unused indexes dropped, the screener's
+tables keyed by rowid).
 
 tests/fixtures/layout-before-23.db.gz was built by the previous layout from 94 real and fictional
 filings: 80 of the sample's, the 14 fictional ones, and the seed as rendered text (../shared/seed,
@@ -82,6 +83,19 @@ def test_a_database_of_the_old_layout_moves_and_reads_the_same(before, tmp_path)
     # each text is searchable once: the index holds the texts, not the footnotes
     assert conn.execute("SELECT count(*) FROM footnote_texts_fts WHERE footnote_texts_fts MATCH 'weighted'").fetchone()[0] \
         == conn.execute("SELECT count(*) FROM footnote_texts WHERE text LIKE '%weighted%'").fetchone()[0] > 0
+    # The wide tables, keyed by their text id before, are keyed by rowid, and search finds the same rows.
+    for table in ("trades", "trades_by_filing"):
+        assert sqlite_utils.Database(before)[table].pks == ["id"] and sqlite_utils.Database(conn)[table].pks == ["rowid"]
+    assert searched(after, "Schwab") == searched(before, "Schwab") != []
+
+
+def searched(db_path: Path, words: str) -> list[str]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return sorted(row_id for row_id, in conn.execute(
+            "SELECT t.id FROM trades_fts f JOIN trades t ON t.rowid = f.rowid WHERE trades_fts MATCH ?", [words]))
+    finally:
+        conn.close()
 
 
 def source_file(source_path: str) -> Path:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from .conftest import METADATA, REPO, rows
+from .conftest import METADATA, REPO, rows, site_for
 
 pytestmark = pytest.mark.usefixtures("corpus")
 
@@ -140,14 +140,28 @@ async def test_search_finds_an_insider_by_name(datasette, real_db):
 async def test_a_streamed_csv_holds_every_row_once(datasette, real_db):
     response = await datasette.client.get("/form4/trades.csv?transaction_code=S&_sort_desc=trade_date&_stream=1")
     assert response.status_code == 200
-    found = [row[0] for row in csv.reader(io.StringIO(response.text))][1:]
+    found = [row["id"] for row in csv.DictReader(io.StringIO(response.text))]
     assert len(found) == len(set(found)) == len(ids(real_db, "r.transaction_code = 'S'"))
 
 
 async def test_the_first_page_breaks_ties_like_the_next(datasette):
     # Without the stable_paging plugin, Datasette 0.65 orders the first page by the date alone.
+    # The table is keyed by rowid, which its indexes end with (schema.key_wide_tables_by_rowid).
     page = (await datasette.client.get("/form4/trades.json?ticker=TSLA&_sort_desc=trade_date&_size=5")).json()
-    assert page["query"]["sql"].endswith("order by trade_date desc, id limit 6")
+    assert page["query"]["sql"].endswith("order by trade_date desc, rowid limit 6")
+
+
+async def test_a_row_links_by_its_stable_id(real_db_path, real_db):
+    # Keyed by rowid, which a rebuild renumbers: the site's page shows the id, linked to the row.
+    site = site_for(real_db_path)
+    rowid, row_id = real_db.execute("select rowid, id from trades where ticker = 'TSLA' "
+                                    "order by trade_date desc, rowid limit 1").fetchone()
+    html = (await site.client.get("/form4/trades?ticker=TSLA&_sort_desc=trade_date&_size=1")).text
+    assert f'<a href="/form4/trades/{rowid}">{row_id}</a>' in html
+    assert 'data-column="rowid"' not in html and 'data-column="Link"' not in html
+    assert 'content: "Rowid"' not in html and 'content: "ID"' in html  # the phone's labels
+    row = (await site.client.get(f"/form4/trades/{rowid}.json?_shape=objects")).json()["rows"]
+    assert [r["id"] for r in row] == [row_id]
 
 
 @pytest.mark.parametrize("written, runs", [

@@ -40,9 +40,12 @@ def derive_trades(conn: sqlite3.Connection, scope: Scope) -> None:
         conn.execute("DELETE FROM trades")
         conn.execute("DELETE FROM trades_by_filing")
     else:
+        # Found through their filings' index: trades has none on id.
+        refreshed_trades = ("accession_number IN (SELECT accession_number FROM temp.refreshed) "
+                            "AND id IN (SELECT id FROM temp.refreshed)")
         conn.execute(f"""INSERT INTO trades_fts (trades_fts, rowid, {', '.join(SEARCHED)})
-            SELECT 'delete', rowid, {', '.join(SEARCHED)} FROM trades WHERE id IN (SELECT id FROM temp.refreshed)""")
-        conn.execute("DELETE FROM trades WHERE id IN (SELECT id FROM temp.refreshed)")
+            SELECT 'delete', rowid, {', '.join(SEARCHED)} FROM trades WHERE {refreshed_trades}""")
+        conn.execute(f"DELETE FROM trades WHERE {refreshed_trades}")
         conn.execute("DELETE FROM trades_by_filing WHERE accession_number IN "
                      "(SELECT DISTINCT accession_number FROM temp.refreshed)")
     people_of_filings(conn, scope)
