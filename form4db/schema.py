@@ -528,13 +528,13 @@ INDEXES = {
     "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
     "exercise_sales": [["accession_number"], ["transaction_date"]],
     "issuer_insiders": [["issuer_cik", DescIndex("last_filed")], ["owner_cik", DescIndex("last_filed")]],
-    # The screener and the presets. The wide tables are keyed by rowid (see key_wide_tables_by_rowid),
-    # which every index ends with, so an index of the filters and the sort column descending orders a page as
-    # Datasette does (the sort column, then rowid): the page walks the index and stops, where an index
-    # that orders only part of it lets SQLite sort every match (a keyset page's OR defeats it). The
-    # columns a count reads have an index of their own, after the sort column, since they would
-    # break that order; none leads with value_usd, which would lure a value filter into sorting
-    # every match rather than walking the newest first.
+    # The screener and the presets. The wide tables are keyed by rowid (key_wide_tables_by_rowid),
+    # which every index ends with, so an index of the filters and the sort column descending orders
+    # a page as Datasette does (the sort column, then rowid): the page walks the index and stops,
+    # where an index that orders only part of it lets SQLite sort every match (a keyset page's OR
+    # defeats it). The columns a count reads have an index of their own, after the sort column,
+    # since they would break that order; none leads with value_usd, which would lure a value filter
+    # into sorting every match rather than walking the newest first.
     "trades": [["accession_number"], [DescIndex("filing_date")], [DescIndex("trade_date")],
                ["transaction_code", DescIndex("filing_date")],
                ["transaction_code", DescIndex("filing_date"), "value_usd", "is_officer", "is_ceo", "is_cfo"],
