@@ -701,9 +701,10 @@ def migrate_footnotes(db: sqlite_utils.Database) -> None:
 
 
 def key_wide_tables_by_rowid(db: sqlite_utils.Database) -> None:
-    """Create the wide tables, and move those of a database built when they were keyed by their text
-    id. Keyed by rowid, each of their many indexes ends with a small integer, where a text key had
-    to be spelled out in each one to order a page; id stays, a column like the others."""
+    """Create the derived tables that are missing, moving first the wide tables of a database built
+    when they were keyed by their text id. Keyed by rowid, each of their many indexes ends with a
+    small integer, where a text key had to be spelled out in each one to order a page; id stays, a
+    column like the others."""
     keyed_by_id = [table for table in WIDE_TABLES if db[table].exists() and db[table].pks == ["id"]]
     for table in keyed_by_id:
         db.conn.execute(f"ALTER TABLE {table} RENAME TO {table}_keyed_by_id")
