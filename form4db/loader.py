@@ -48,8 +48,9 @@ def loaded_columns() -> dict[str, list[str]]:
 
 LOADED_COLUMNS = loaded_columns()
 ACCESSION_POSITION = {table: columns.index("accession_number") for table, columns in LOADED_COLUMNS.items()}
-# Child rows start with (id, accession_number); the rest is read from a record by column name.
-VALUE_COLUMNS = {table: columns[2:] for table, columns in LOADED_COLUMNS.items()}
+# Child rows start with their id, unless computed (ROW_KEYS), and accession_number; the rest is
+# read from a record by column name.
+VALUE_COLUMNS = {table: columns[ACCESSION_POSITION[table] + 1:] for table, columns in LOADED_COLUMNS.items()}
 # SQLite's limit on parameters in one statement (999 before version 3.32).
 MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 ROWS_PER_INSERT = 128
@@ -169,28 +170,31 @@ def add_rows(filing: Filing, values: dict[str, list]) -> None:
     """
     accession = filing.accession_number
 
-    def add(table: str, records: list[dict], id_code: str, seq_column: str) -> None:
+    def add(table: str, records: list[dict], stored_id: tuple[str, str] | None = None) -> None:
+        """The records' values; first their id, of a table that stores it: (code, position column)."""
         table_values, columns = values[table], VALUE_COLUMNS[table]
         for record in records:
-            table_values += (f"{accession}_{id_code}{record[seq_column]}", accession)
+            if stored_id:
+                table_values.append(f"{accession}_{stored_id[0]}{record[stored_id[1]]}")
+            table_values.append(accession)
             table_values += map(record.get, columns)
 
-    add("filing_owners", filing.owners, "o", "owner_seq")
+    add("filing_owners", filing.owners)
     for table in ROW_TABLES:
-        add(table, filing.rows[table], ROW_ID_CODES[table], "row_seq")
+        add(table, filing.rows[table])
     footnotes = values[LOADED_FOOTNOTES]
     for footnote_id, text in filing.footnotes:
         footnotes += (accession, footnote_id, text, text_hash(text))
     marks = values["footnote_marks"]
     for seq, (footnote_id, table, row_seq, field_name) in enumerate(filing.footnote_refs, start=1):
         marks += (accession, seq, footnote_id, ROW_ID_CODES[table] if table else None, row_seq, field_name)
-    add("signatures", filing.signatures, "s", "signature_seq")
-    add("filing_entities", filing.entities, "e", "entity_seq")
-    add("filing_texts", filing.texts, "t", "text_seq")
+    add("signatures", filing.signatures)
+    add("filing_entities", filing.entities)
+    add("filing_texts", filing.texts, ("t", "text_seq"))
     if filing.notice:
         values["sale_notices"] += map({**filing.notice, "accession_number": accession}.get, LOADED_COLUMNS["sale_notices"])
-    for table, (id_code, seq_column) in NOTICE_ID_CODES.items():
-        add(table, filing.notice_rows[table], id_code, seq_column)
+    for table, stored_id in NOTICE_ID_CODES.items():
+        add(table, filing.notice_rows[table], stored_id)
     document = {
         **filing.document,
         **filing.header,

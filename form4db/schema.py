@@ -16,9 +16,24 @@ ROW_ID_CODES = {
     "deriv_transactions": "dt",
     "deriv_holdings": "dh",
 }
+# A filing's rows, owners, signatures and header entities are keyed by rowid, and their stable id
+# (accession number, code, position) is computed, not stored: stored, its 24 bytes took a place in
+# each row and again in the index of the key. A unique index on (accession_number, position) keeps
+# the ids unique and finds a filing's rows. The ids of Table I and II rows are indexed as well:
+# footnote_refs.row_id and trades.id point to them, and derive looks rows up by them.
+ROW_KEYS = {**{table: (code, "row_seq") for table, code in ROW_ID_CODES.items()},
+            "filing_owners": ("o", "owner_seq"), "signatures": ("s", "signature_seq"),
+            "filing_entities": ("e", "entity_seq")}
+
+
+def computed_id(table: str) -> str:
+    """The definition of a ROW_KEYS table's id column."""
+    code, position = ROW_KEYS[table]
+    return f"id TEXT GENERATED ALWAYS AS (accession_number || '_{code}' || {position}) VIRTUAL"
+
 
 # Numbers are NUMERIC so that 10000 reads back as 10000 and 22.5307 as 22.5307.
-TABLES = """
+TABLES = f"""
 CREATE TABLE IF NOT EXISTS transaction_codes (
     code TEXT PRIMARY KEY,
     meaning TEXT,
@@ -67,7 +82,7 @@ CREATE TABLE IF NOT EXISTS filings (
     parse_warnings TEXT
 );
 CREATE TABLE IF NOT EXISTS filing_owners (
-    id TEXT PRIMARY KEY,
+    {computed_id("filing_owners")},
     accession_number TEXT REFERENCES filings(accession_number),
     owner_seq INTEGER,
     owner_cik INTEGER REFERENCES owners(owner_cik),
@@ -92,7 +107,7 @@ CREATE TABLE IF NOT EXISTS filing_owners (
     sec_file_number TEXT
 );
 CREATE TABLE IF NOT EXISTS nonderiv_transactions (
-    id TEXT PRIMARY KEY,
+    {computed_id("nonderiv_transactions")},
     accession_number TEXT REFERENCES filings(accession_number),
     row_seq INTEGER,
     security_title TEXT,
@@ -112,7 +127,7 @@ CREATE TABLE IF NOT EXISTS nonderiv_transactions (
     source_row_key INTEGER
 );
 CREATE TABLE IF NOT EXISTS nonderiv_holdings (
-    id TEXT PRIMARY KEY,
+    {computed_id("nonderiv_holdings")},
     accession_number TEXT REFERENCES filings(accession_number),
     row_seq INTEGER,
     security_title TEXT,
@@ -124,7 +139,7 @@ CREATE TABLE IF NOT EXISTS nonderiv_holdings (
     source_row_key INTEGER
 );
 CREATE TABLE IF NOT EXISTS deriv_transactions (
-    id TEXT PRIMARY KEY,
+    {computed_id("deriv_transactions")},
     accession_number TEXT REFERENCES filings(accession_number),
     row_seq INTEGER,
     security_title TEXT,
@@ -151,7 +166,7 @@ CREATE TABLE IF NOT EXISTS deriv_transactions (
     source_row_key INTEGER
 );
 CREATE TABLE IF NOT EXISTS deriv_holdings (
-    id TEXT PRIMARY KEY,
+    {computed_id("deriv_holdings")},
     accession_number TEXT REFERENCES filings(accession_number),
     row_seq INTEGER,
     security_title TEXT,
@@ -189,14 +204,14 @@ CREATE TABLE IF NOT EXISTS footnote_marks (
     PRIMARY KEY (accession_number, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS signatures (
-    id TEXT PRIMARY KEY,
+    {computed_id("signatures")},
     accession_number TEXT REFERENCES filings(accession_number),
     signature_seq INTEGER,
     signature_name TEXT,
     signature_date TEXT
 );
 CREATE TABLE IF NOT EXISTS filing_entities (
-    id TEXT PRIMARY KEY,
+    {computed_id("filing_entities")},
     accession_number TEXT REFERENCES filings(accession_number),
     entity_seq INTEGER,
     role TEXT,
@@ -302,6 +317,14 @@ CREATE TABLE IF NOT EXISTS build_errors (
 # flags: the relationships as filed, then those roles (each 1 when any owner of the filing has it).
 OWNER_ROLES = ("is_ceo", "is_cfo", "is_coo", "is_president", "is_chair", "is_general_counsel")
 INSIDER_ROLES = ("is_director", "is_officer", "is_ten_percent_owner", *OWNER_ROLES)
+# The roles column, as OpenInsider's title column reads: the officer roles first, "Officer" only
+# for an officer of none of them.
+ROLE_LABELS = [("is_ceo", "CEO"), ("is_cfo", "CFO"), ("is_coo", "COO"), ("is_president", "President"),
+               ("is_general_counsel", "General Counsel"),
+               ("is_officer AND NOT (is_ceo OR is_cfo OR is_coo OR is_president OR is_general_counsel)", "Officer"),
+               ("is_chair", "Chair"), ("is_director", "Director"), ("is_ten_percent_owner", "10% owner")]
+ROLES = "nullif(rtrim({}, ', '), '')".format(
+    " || ".join(f"CASE WHEN {flag} THEN '{label}, ' ELSE '' END" for flag, label in ROLE_LABELS))
 
 # Derived facts, beside the as-filed columns: form4db.derive computes them from stored facts
 # (`form4db derive` recomputes them without re-parsing). Added to existing tables when missing.
@@ -340,8 +363,9 @@ DERIVED_COLUMNS = {
 WIDE_TABLES = ("trades", "trades_by_filing")  # filled whole by derive, like the derived columns
 DERIVED_COLUMN_NAMES = {table: {name for name, _ in columns} for table, columns in DERIVED_COLUMNS.items()}
 
-# The wide tables' columns on who traded: the issuer, the insiders of the filing and their roles.
-WHO_TRADED = """ticker TEXT,
+# The wide tables' columns on who traded: the issuer, the insiders of the filing and their roles
+# (computed from the role flags beside them, like each row's id: see ROW_KEYS).
+WHO_TRADED = f"""ticker TEXT,
     issuer_cik INTEGER REFERENCES issuers(issuer_cik),
     issuer_name TEXT,
     insider_cik INTEGER REFERENCES owners(owner_cik),
@@ -349,7 +373,7 @@ WHO_TRADED = """ticker TEXT,
     insider_count INTEGER,
     insider_names TEXT,
     title TEXT,
-    roles TEXT,
+    roles TEXT GENERATED ALWAYS AS ({ROLES}) VIRTUAL,
     """ + "\n    ".join(f"{role} INTEGER," for role in INSIDER_ROLES)
 
 DERIVED_TABLES = f"""
@@ -429,8 +453,10 @@ CREATE TABLE IF NOT EXISTS exercise_sales (
     is_10b5_1 INTEGER
 );
 CREATE TABLE IF NOT EXISTS trades (
-    id TEXT,
+    id TEXT GENERATED ALWAYS AS (accession_number || CASE is_derivative WHEN 1 THEN '_dt' ELSE '_nt' END || row_seq)
+        VIRTUAL,
     accession_number TEXT REFERENCES filings(accession_number),
+    row_seq INTEGER,
     form_type TEXT,
     filing_date TEXT,
     acceptance_datetime TEXT,
@@ -458,7 +484,7 @@ CREATE TABLE IF NOT EXISTS trades (
     filing_flags TEXT
 );
 CREATE TABLE IF NOT EXISTS trades_by_filing (
-    id TEXT,
+    id TEXT GENERATED ALWAYS AS (accession_number || '_' || transaction_code) VIRTUAL,
     accession_number TEXT REFERENCES filings(accession_number),
     form_type TEXT,
     filing_date TEXT,
@@ -501,26 +527,21 @@ INDEXES = {
     ],
     "issuers": [["issuer_name"]],
     "owners": [["owner_name"]],
-    "filing_owners": [["accession_number"], ["owner_cik"]],
-    "nonderiv_transactions": [  # (transaction_date, id): the table page's order, newest first
-        ["accession_number"], [DescIndex("transaction_date"), "id"],
+    "filing_owners": [["owner_cik"]],
+    "nonderiv_transactions": [  # (transaction_date, rowid): the table page's order, newest first
+        [DescIndex("transaction_date")],
         ["transaction_code", "is_open_market", "transaction_date"],  # purchases or sales in a period; a code's rows
     ],
-    "nonderiv_holdings": [["accession_number"]],
-    "deriv_transactions": [
-        ["accession_number"], ["transaction_code"], [DescIndex("transaction_date"), "id"],
-    ],
-    "deriv_holdings": [["accession_number"]],
+    "deriv_transactions": [["transaction_code"], [DescIndex("transaction_date")]],
     "footnote_texts": [["text_hash"]],  # FOOTNOTE_TEXT_LOOKUP
     "filing_footnotes": [["text_id"]],  # the filings of a text the search found
-    "signatures": [["accession_number"]],
     "sale_notices": [["issuer_cik", DescIndex("notice_date")], ["filer_cik"], [DescIndex("notice_date")],
                      ["superseded_by"]],
     "proposed_sales": [["accession_number"], [DescIndex("notice_date")], ["status", DescIndex("notice_date")],
                        ["issuer_cik", DescIndex("notice_date")]],
     "notice_acquisitions": [["accession_number"]],
     "notice_past_sales": [["accession_number"]],
-    "filing_entities": [["accession_number"], ["cik"]],
+    "filing_entities": [["cik"]],
     "filing_texts": [["accession_number"]],
     "amendments": [["original_accession"]],
     "insider_classes": [["owner_cik"], ["issuer_cik"]],
@@ -528,7 +549,7 @@ INDEXES = {
     "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
     "exercise_sales": [["accession_number"], ["transaction_date"]],
     "issuer_insiders": [["issuer_cik", DescIndex("last_filed")], ["owner_cik", DescIndex("last_filed")]],
-    # The screener and the presets. The wide tables are keyed by rowid (key_wide_tables_by_rowid),
+    # The screener and the presets. The wide tables are keyed by rowid (compute_stored_ids),
     # which every index ends with, so an index of the filters and the sort column descending orders
     # a page as Datasette does (the sort column, then rowid): the page walks the index and stops,
     # where an index that orders only part of it lets SQLite sort every match (a keyset page's OR
@@ -648,19 +669,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     built by an earlier version (a column added since is added to it, at the end)."""
     db.conn.executescript(TABLES)
     migrate_footnotes(db)
-    for table, columns in base_columns().items():
-        existing = set(table_columns(db, table))
-        for name, kind in columns:
-            if name not in existing:
-                db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-                if (table, name) in BACKFILL:
-                    db.conn.execute(BACKFILL[table, name])
-    for table, columns in DERIVED_COLUMNS.items():
-        existing = set(table_columns(db, table))
-        for column, kind in columns:
-            if column not in existing:
-                db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    key_wide_tables_by_rowid(db)
+    add_missing_columns(db)
+    compute_stored_ids(db)
     for name in OBSOLETE_INDEXES:
         db.conn.execute(f"DROP INDEX IF EXISTS {name}")
     create_indexes(db)
@@ -700,20 +710,51 @@ def migrate_footnotes(db: sqlite_utils.Database) -> None:
     db["footnote_texts"].enable_fts(["text"], tokenize="porter")
 
 
-def key_wide_tables_by_rowid(db: sqlite_utils.Database) -> None:
-    """Create the derived tables that are missing, moving first the wide tables of a database built
-    when they were keyed by their text id. Keyed by rowid, each of their many indexes ends with a
-    small integer, where a text key had to be spelled out in each one to order a page; id stays, a
-    column like the others."""
-    keyed_by_id = [table for table in WIDE_TABLES if db[table].exists() and db[table].pks == ["id"]]
-    for table in keyed_by_id:
-        db.conn.execute(f"ALTER TABLE {table} RENAME TO {table}_keyed_by_id")
-    db.conn.executescript(DERIVED_TABLES)
-    for table in keyed_by_id:
-        columns = ", ".join(f"[{name}]" for name in table_columns(db, f"{table}_keyed_by_id"))
-        # The same rowids: trades_fts reads the rows by them.
-        db.conn.execute(f"INSERT INTO {table} (rowid, {columns}) SELECT rowid, {columns} FROM {table}_keyed_by_id")
-        db.conn.execute(f"DROP TABLE {table}_keyed_by_id")
+def add_missing_columns(db: sqlite_utils.Database) -> None:
+    """Add the columns a table of an earlier version lacks, at its end."""
+    for table, columns in base_columns().items():
+        existing = set(table_columns(db, table))
+        for name, kind in columns:
+            if name not in existing:
+                db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                if (table, name) in BACKFILL:
+                    db.conn.execute(BACKFILL[table, name])
+    for table, columns in DERIVED_COLUMNS.items():
+        existing = set(table_columns(db, table))
+        for column, kind in columns:
+            if column not in existing:
+                db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+# The stored columns a table moved by compute_stored_ids gained, worked out from the stored id.
+FILLED_FROM_STORED_ID = {"trades": {"row_seq": "CAST(substr(id, length(accession_number) + 4) AS INTEGER)"}}
+
+
+def compute_stored_ids(db: sqlite_utils.Database) -> None:
+    """Create the derived tables that are missing, moving first the tables of a database built
+    when they stored their id (and the wide tables their roles): each is created anew and its rows
+    copied with the same rowids (trades_fts reads trades by them), id and roles then computed. A
+    move that was stopped is finished."""
+    moved = [*ROW_KEYS, *WIDE_TABLES]
+    db.conn.execute("PRAGMA legacy_alter_table = ON")  # the views go on naming the table, not the old one
+    for table in moved:
+        if db[table].exists() and "id" in table_columns(db, table):
+            db.conn.execute(f"ALTER TABLE {table} RENAME TO {table}_stored_id")
+    db.conn.execute("PRAGMA legacy_alter_table = OFF")
+    db.conn.executescript(TABLES + DERIVED_TABLES)
+    add_missing_columns(db)
+    for table in moved:
+        old = f"{table}_stored_id"
+        if not db[old].exists():
+            continue
+        filled = FILLED_FROM_STORED_ID.get(table, {})
+        copied = [name for name in table_columns(db, table) if name in table_columns(db, old)]
+        names = ", ".join(f"[{name}]" for name in [*copied, *filled])
+        values = ", ".join([*(f"[{name}]" for name in copied), *filled.values()])
+        with db.conn:  # the copy and the old table's drop at once
+            db.conn.execute(f"DELETE FROM {table}")
+            db.conn.execute(f"INSERT INTO {table} (rowid, {names}) SELECT rowid, {values} FROM {old}")
+            db.conn.execute(f"DROP TABLE {old}")
 
 
 def store_footnotes(conn: sqlite3.Connection, staged: str) -> None:
@@ -743,6 +784,10 @@ def create_indexes(db: sqlite_utils.Database, derived_indexes: bool = True) -> N
         for columns in indexes:
             if derived_indexes or not reads_derived(table, columns):
                 db[table].create_index(columns, if_not_exists=True)
+    for table, (_, position) in ROW_KEYS.items():
+        db[table].create_index(["accession_number", position], unique=True, if_not_exists=True)
+    for table in ROW_ID_CODES:
+        db[table].create_index(["id"], unique=True, if_not_exists=True)
     for table, columns, statement in PARTIAL_INDEXES:
         if derived_indexes or not reads_derived(table, columns):
             db.conn.execute(statement)

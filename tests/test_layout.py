@@ -1,6 +1,6 @@
 """Every value reads the same before and after the layout of issue 23 (each footnote text stored
 once, footnote references without their spelled-out keys, unused indexes dropped, the screener's
-tables keyed by rowid).
+tables keyed by rowid, the ids of a filing's rows computed rather than stored).
 
 tests/fixtures/layout-before-23.db.gz was built by the previous layout from 94 real and fictional
 filings: 80 of the sample's, the 14 fictional ones, and the seed as rendered text (../shared/seed,
@@ -18,7 +18,7 @@ import sqlite_utils
 
 from form4db.build import build
 from form4db.loader import CHILD_TABLES
-from form4db.schema import OBSOLETE_INDEXES, ensure_schema
+from form4db.schema import OBSOLETE_INDEXES, ROW_KEYS, ensure_schema
 
 from .conftest import CORPUS, FICTIONAL, SAMPLE
 
@@ -56,9 +56,18 @@ def values(db_path: Path, table: str, columns: list[str]) -> list[tuple]:
 
 
 def columns_of(db_path: Path, table: str) -> list[str]:
+    """The columns a query reads, computed ones too (table_info leaves those out)."""
     conn = sqlite3.connect(db_path)
     try:
-        return [row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")]
+        return [row[1] for row in conn.execute(f"PRAGMA table_xinfo([{table}])")]
+    finally:
+        conn.close()
+
+
+def computed_columns(db_path: Path, table: str) -> list[str]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return [row[1] for row in conn.execute(f"PRAGMA table_xinfo([{table}])") if row[6] == 2]
     finally:
         conn.close()
 
@@ -83,10 +92,29 @@ def test_a_database_of_the_old_layout_moves_and_reads_the_same(before, tmp_path)
     # each text is searchable once: the index holds the texts, not the footnotes
     assert conn.execute("SELECT count(*) FROM footnote_texts_fts WHERE footnote_texts_fts MATCH 'weighted'").fetchone()[0] \
         == conn.execute("SELECT count(*) FROM footnote_texts WHERE text LIKE '%weighted%'").fetchone()[0] > 0
-    # The wide tables, keyed by their text id before, are keyed by rowid, and search finds the same rows.
+    # The tables that stored their id compute it, keyed by rowid; search finds the same rows.
+    for table in ROW_KEYS:
+        assert sqlite_utils.Database(before)[table].pks == ["id"] and sqlite_utils.Database(conn)[table].pks == ["rowid"]
+        assert computed_columns(before, table) == [] and computed_columns(after, table) == ["id"]
     for table in ("trades", "trades_by_filing"):
         assert sqlite_utils.Database(before)[table].pks == ["id"] and sqlite_utils.Database(conn)[table].pks == ["rowid"]
+        assert computed_columns(after, table) == ["id", "roles"]
     assert searched(after, "Schwab") == searched(before, "Schwab") != []
+
+
+def test_a_move_stopped_midway_is_finished_when_opened_again(before, tmp_path):
+    after = tmp_path / "after.db"
+    shutil.copy(before, after)
+    with sqlite3.connect(after) as conn:  # as if stopped after the first two tables were set aside
+        conn.execute("PRAGMA legacy_alter_table = ON")
+        conn.execute("ALTER TABLE filing_owners RENAME TO filing_owners_stored_id")
+        conn.execute("ALTER TABLE trades RENAME TO trades_stored_id")
+    with sqlite3.connect(after) as conn:
+        ensure_schema(sqlite_utils.Database(conn))
+    for table in ("filing_owners", "trades", "signatures"):
+        columns = columns_of(before, table)
+        assert values(after, table, columns) == values(before, table, columns), table
+    assert not [name for name in published(after) if name.endswith("_stored_id")]
 
 
 def searched(db_path: Path, words: str) -> list[str]:

@@ -146,7 +146,7 @@ async def test_a_streamed_csv_holds_every_row_once(datasette, real_db):
 
 async def test_the_first_page_breaks_ties_like_the_next(datasette):
     # Without the stable_paging plugin, Datasette 0.65 orders the first page by the date alone.
-    # The table is keyed by rowid, which its indexes end with (schema.key_wide_tables_by_rowid).
+    # The table is keyed by rowid, which its indexes end with (schema.compute_stored_ids).
     page = (await datasette.client.get("/form4/trades.json?ticker=TSLA&_sort_desc=trade_date&_size=5")).json()
     assert page["query"]["sql"].endswith("order by trade_date desc, rowid limit 6")
 
@@ -162,6 +162,16 @@ async def test_a_row_links_by_its_stable_id(real_db_path, real_db):
     assert 'content: "Rowid"' not in html and 'content: "ID"' in html  # the phone's labels
     row = (await site.client.get(f"/form4/trades/{rowid}.json?_shape=objects")).json()["rows"]
     assert [r["id"] for r in row] == [row_id]
+
+
+async def test_a_rows_stable_id_is_its_address(real_db_path, real_db):
+    site = site_for(real_db_path)
+    for table in ("trades", "trades_by_filing", "filing_owners", "signatures", "deriv_holdings"):
+        rowid, row_id = real_db.execute(f"select rowid, id from {table} order by rowid desc limit 1").fetchone()
+        found = await site.client.get(f"/form4/{table}/{row_id}.json")
+        assert (found.status_code, found.headers["location"]) == (302, f"/form4/{table}/{rowid}.json"), table
+    missing = await site.client.get(f"/form4/trades/{row_id.rsplit('_', 1)[0]}_nt999")
+    assert missing.status_code == 404
 
 
 @pytest.mark.parametrize("written, runs", [

@@ -7,9 +7,9 @@ from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 
+from ..schema import ROLES
 from .own_facts import EXACT_DECIMALS
 from .scope import Scope
-from .trades import ROLES
 
 
 def derive_monthly_activity(conn: sqlite3.Connection, scope: Scope) -> None:

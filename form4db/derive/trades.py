@@ -21,14 +21,6 @@ from .own_facts import EXACT_DECIMALS
 from .scope import TRANSACTION_TABLES, Scope
 
 SEARCHED = ("ticker", "issuer_name", "insider_names")
-# The roles column, as OpenInsider's title column reads: the officer roles first, "Officer" only
-# for an officer of none of them.
-ROLE_LABELS = [("is_ceo", "CEO"), ("is_cfo", "CFO"), ("is_coo", "COO"), ("is_president", "President"),
-               ("is_general_counsel", "General Counsel"),
-               ("is_officer AND NOT (is_ceo OR is_cfo OR is_coo OR is_president OR is_general_counsel)", "Officer"),
-               ("is_chair", "Chair"), ("is_director", "Director"), ("is_ten_percent_owner", "10% owner")]
-ROLES = "nullif(rtrim({}, ', '), '')".format(
-    " || ".join(f"CASE WHEN {flag} THEN '{label}, ' ELSE '' END" for flag, label in ROLE_LABELS))
 
 
 def derive_trades(conn: sqlite3.Connection, scope: Scope) -> None:
@@ -93,12 +85,12 @@ def refreshed_rows(conn: sqlite3.Connection, scope: Scope) -> dict[str, str]:
 
 def people_of_filings(conn: sqlite3.Connection, scope: Scope) -> None:
     """temp.trade_filings: per filing whose rows are refilled, its first-listed insider, every
-    insider's name in order, their roles (any owner's), and how many transactions of each table it
-    reports."""
+    insider's name in order, their role flags (any owner's), and how many transactions of each
+    table it reports."""
     conn.execute("DROP TABLE IF EXISTS temp.trade_filings")
     chosen = "1" if scope.everything else "accession_number IN (SELECT accession_number FROM temp.refreshed)"
     conn.execute(f"""CREATE TEMP TABLE trade_filings AS
-        SELECT *, {ROLES} AS roles FROM (SELECT accession_number,
+        SELECT accession_number,
                max(CASE WHEN owner_seq = 1 THEN owner_cik END) AS insider_cik,
                max(CASE WHEN owner_seq = 1 THEN owner_name END) AS insider_name,
                max(CASE WHEN owner_seq = 1 THEN coalesce(officer_title, other_text) END) AS title,
@@ -110,7 +102,7 @@ def people_of_filings(conn: sqlite3.Connection, scope: Scope) -> None:
                (SELECT count(*) FROM deriv_transactions d WHERE d.accession_number = o.accession_number)
                    AS derivative_rows
         FROM (SELECT * FROM filing_owners WHERE {chosen} ORDER BY accession_number, owner_seq) o
-        GROUP BY accession_number)""")
+        GROUP BY accession_number""")
     conn.execute("CREATE UNIQUE INDEX temp.trade_filings_by_accession ON trade_filings (accession_number)")
 
 
@@ -128,9 +120,9 @@ def insert_trades(conn: sqlite3.Connection, table: str, rows: str) -> None:
     derivative = int(table == "deriv_transactions")
     table_i_only = "NULL" if derivative else "t.{}"
     conn.execute(f"""INSERT INTO trades
-        SELECT t.id, t.accession_number, f.document_type, f.filing_date, f.acceptance_datetime, t.transaction_date,
-               f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik, p.insider_name, p.insider_count,
-               p.insider_names, p.title, p.roles, {', '.join(f'p.{role}' for role in INSIDER_ROLES)},
+        SELECT t.accession_number, t.row_seq, f.document_type, f.filing_date, f.acceptance_datetime,
+               t.transaction_date, f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik, p.insider_name,
+               p.insider_count, p.insider_names, p.title, {', '.join(f'p.{role}' for role in INSIDER_ROLES)},
                t.security_title, {derivative}, t.transaction_code, t.acquired_disposed, t.shares, t.price_per_share,
                t.value_usd, t.shares_owned_after, {table_i_only.format('owned_change_pct')}, t.direct_indirect,
                {'0' if derivative else 't.is_open_market'}, t.is_10b5_1, t.plan_adopted_on, t.price_low,
@@ -144,8 +136,8 @@ def insert_trades(conn: sqlite3.Connection, table: str, rows: str) -> None:
 
 def insert_trades_by_filing(conn: sqlite3.Connection, filings: str) -> None:
     """One row per filing and Table I transaction code among the Table I rows (t) of the filings
-    chosen, after amendments: summed, with the holding before the first and after the last (a
-    row's id is its filing's accession, "_nt" and its position)."""
+    chosen, after amendments: summed, with the holding before the first and after the last (the
+    rows found by their filing and position)."""
     conn.execute(f"""INSERT INTO trades_by_filing
         WITH groups AS (
             SELECT t.accession_number, t.transaction_code, count(*) AS trades,
@@ -162,12 +154,12 @@ def insert_trades_by_filing(conn: sqlite3.Connection, filings: str) -> None:
             GROUP BY t.accession_number, t.transaction_code),
         ends AS (
             SELECT g.*, b.owned_before, l.shares_owned_after AS owned_after FROM groups g
-            JOIN nonderiv_transactions b ON b.id = g.accession_number || '_nt' || g.first_seq
-            JOIN nonderiv_transactions l ON l.id = g.accession_number || '_nt' || g.last_seq)
-        SELECT g.accession_number || '_' || g.transaction_code, g.accession_number, f.document_type, f.filing_date,
-               f.acceptance_datetime, g.transaction_code, g.first_trade_date, g.last_trade_date,
-               f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik, p.insider_name, p.insider_count,
-               p.insider_names, p.title, p.roles, {', '.join(f'p.{role}' for role in INSIDER_ROLES)}, g.trades, g.shares,
+            JOIN nonderiv_transactions b ON b.accession_number = g.accession_number AND b.row_seq = g.first_seq
+            JOIN nonderiv_transactions l ON l.accession_number = g.accession_number AND l.row_seq = g.last_seq)
+        SELECT g.accession_number, f.document_type, f.filing_date, f.acceptance_datetime, g.transaction_code,
+               g.first_trade_date, g.last_trade_date, f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik,
+               p.insider_name, p.insider_count, p.insider_names, p.title,
+               {', '.join(f'p.{role}' for role in INSIDER_ROLES)}, g.trades, g.shares,
                g.average_price, g.value_usd, g.owned_after,
                CASE WHEN g.owned_before > 0
                     THEN round(100.0 * (g.owned_after - g.owned_before) / g.owned_before, 2) END,
