@@ -41,7 +41,10 @@ def filing_count(db_path: str | Path) -> int:
 def pages(db_path: Path) -> dict[str, str]:
     queries = yaml.safe_load((REPO / "metadata.yml").read_text())["databases"]["form4"]["queries"]
     conn = sqlite3.connect(db_path)
-    row_id = conn.execute("select id from nonderiv_transactions limit 1").fetchone()[0]
+    # The row's page where Datasette serves it: by id, or by rowid in a table keyed by rowid.
+    keyed_by_id = conn.execute("select count(*) from pragma_table_info('nonderiv_transactions') "
+                               "where name = 'id' and pk").fetchone()[0]
+    row_id = conn.execute(f"select {'id' if keyed_by_id else 'rowid'} from nonderiv_transactions limit 1").fetchone()[0]
     return {**screener_pages(conn), **people_pages(conn),
         **{name: f"/form4/{name}.json?_shape=array" for name in queries},
         "footnote_search q=weighted average": "/form4/footnote_search.json?q=weighted+average&_shape=array",
