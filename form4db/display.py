@@ -33,8 +33,9 @@ def heading(column: str) -> str:
 
 
 def hidden_key_columns(columns: list[str]) -> list[str]:
-    """The columns a table page leaves out: of a table keyed by rowid that has a stable id (trades,
-    trades_by_filing), Datasette's Link and rowid, which a rebuild renumbers; the id links instead."""
+    """The columns a table page leaves out: of a table keyed by rowid that has a stable id (a
+    filing's rows, the screener's; see schema.ROW_KEYS), Datasette's Link and rowid, which a
+    rebuild renumbers; the id links instead."""
     return ["Link", "rowid"] if columns[:2] == ["Link", "rowid"] and "id" in columns else []
 
 
