@@ -748,7 +748,8 @@ def compute_stored_ids(db: sqlite_utils.Database) -> None:
         if not db[old].exists():
             continue
         filled = FILLED_FROM_STORED_ID.get(table, {})
-        copied = [name for name in table_columns(db, table) if name in table_columns(db, old)]
+        old_columns = set(table_columns(db, old))
+        copied = [name for name in table_columns(db, table) if name in old_columns]
         names = ", ".join(f"[{name}]" for name in [*copied, *filled])
         values = ", ".join([*(f"[{name}]" for name in copied), *filled.values()])
         with db.conn:  # the copy and the old table's drop at once
