@@ -20,8 +20,7 @@ from .loader import Batch, Loader, batched
 from .model import Filing, ReadError
 from .readers.full_submission import is_full_submission, read_full_submission
 from .readers.insider_datasets import Chunk, chunk_filings, read_quarter
-from .readers.form144_xml import is_form144, read_form144_xml
-from .readers.ownership_xml import read_ownership_xml
+from .readers.form144_xml import xml_reader
 from .readers.rendered_html import read_rendered_html
 from .readers.rendered_text import read_rendered_text
 
@@ -136,7 +135,7 @@ def reader_for(suffix: str, data: bytes):
         return read_rendered_html
     if suffix in TEXT_SUFFIXES:
         return read_full_submission if is_full_submission(data) else read_rendered_text
-    return read_form144_xml if is_form144(data) else read_ownership_xml
+    return xml_reader(data)
 
 
 def read_batch(files: list[tuple[Path, str]]) -> Batch:

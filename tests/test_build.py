@@ -54,16 +54,16 @@ def test_an_interrupted_update_keeps_what_was_loaded(tmp_path, monkeypatch):
 
 
 def test_a_reader_failure_costs_one_file(tmp_path, monkeypatch):
-    import form4db.build
+    import form4db.readers.form144_xml as xml_readers
 
-    real_reader = form4db.build.read_ownership_xml
+    real_reader = xml_readers.read_ownership_xml
 
     def flaky(data, source_path, name):
         if name.startswith("exrb_3"):
             raise ValueError("something nobody foresaw")
         return real_reader(data, source_path, name)
 
-    monkeypatch.setattr(form4db.build, "read_ownership_xml", flaky)
+    monkeypatch.setattr(xml_readers, "read_ownership_xml", flaky)  # the reader xml_reader picks
     report = build([str(FICTIONAL)], str(tmp_path / "form4.db"))
     assert report.new == 14
     assert report.errors == [("fictional/exrb_3_0099000001-23-000101.xml",

@@ -14,7 +14,7 @@ ownership XML, no DTD is loaded, no entity resolved, the network never touched.
 from datetime import date
 
 from ..model import Filing, ReadError
-from .ownership_xml import TEXT, TreeReader, parse_safely, to_integer, to_number, xml_filing
+from .ownership_xml import TEXT, TreeReader, parse_safely, read_ownership_xml, to_integer, to_number, xml_filing
 
 SUBMISSION_TYPES = {"144", "144/A"}
 ROOT = "edgarSubmission"
@@ -24,6 +24,11 @@ def is_form144(data: bytes) -> bool:
     """Whether an XML document is a Form 144 (its root edgarSubmission), not an ownershipDocument."""
     start = data[:1024]
     return b"edgarSubmission" in start and b"ownershipDocument" not in start
+
+
+def xml_reader(data: bytes):
+    """The reader of an XML document: this one for a Form 144, else the ownership document's."""
+    return read_form144_xml if is_form144(data) else read_ownership_xml
 
 
 def to_us_date(text: str) -> str | None:

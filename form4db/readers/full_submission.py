@@ -14,9 +14,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..model import Filing, ReadError
-from .form144_xml import is_form144, read_form144_xml
+from .form144_xml import xml_reader
 from .legacy_text import read_legacy_text
-from .ownership_xml import ascii_digits, read_ownership_xml
+from .ownership_xml import ascii_digits
 
 EDGAR_TIME_ZONE = ZoneInfo("America/New_York")  # acceptance times are US Eastern wall-clock time
 ACCESSION = re.compile(r"\d{10}-\d{2}-\d{6}", re.ASCII)
@@ -65,7 +65,7 @@ def read_full_submission(data: bytes, source_path: str, file_name: str) -> Filin
             accession, "header", "legacy-text", source_path, sha256), data.decode("latin-1"))
     else:
         xml = ownership_xml(documents, submission_type)
-        filing = (read_form144_xml if is_form144(xml) else read_ownership_xml)(xml, source_path, file_name)
+        filing = xml_reader(xml)(xml, source_path, file_name)
         filing.accession_number, filing.accession_source = accession, "header"
         filing.source_format, filing.content_sha256 = "full-submission", sha256
         filing.entities = entities
