@@ -102,12 +102,13 @@ edgar_options = options(
                  help="Tries per request before a filing or quarter is recorded as failed."),
     click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="EDGAR, or a mirror of it."),
 )
+forms_option = click.option("--forms", default="3,4,5,144", show_default=True,
+                            help="Ownership forms, and 144 (notices of proposed sale); their /A come along.")
 # The options fetch and update share.
 fetch_options = options(
     click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First filing date, YYYY-MM-DD."),
     click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last filing date (default: today)."),
-    click.option("--forms", default="3,4,5,144", show_default=True,
-                 help="Ownership forms, and 144 (notices of proposed sale); their /A come along."),
+    forms_option,
     edgar_options,
 )
 
@@ -232,8 +233,7 @@ def publish(db_path, out, recent_months):
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Where the new release goes, if anything changed (must not exist).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last filing date to fetch (default: today).")
-@click.option("--forms", default="3,4,5,144", show_default=True,
-              help="Ownership forms, and 144 (notices of proposed sale); their /A come along.")
+@forms_option
 @edgar_options
 @click.option("--site", default=".", show_default=True, type=click.Path(exists=True, file_okay=False),
               help="The Datasette configuration directory whose screens the check runs.")
