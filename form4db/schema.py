@@ -615,6 +615,12 @@ def marked_row_id(mark: str) -> str:
     return f"{mark}.accession_number || '_' || {mark}.row_table || {mark}.row_seq"
 
 
+def marked_row(mark: str, row: str) -> str:
+    """SQL: ``row`` is the row the footnote mark ``mark`` is on, given its table; found by the
+    row's key (accession_number, row_seq), not by the id both would have to spell out."""
+    return f"{row}.accession_number = {mark}.accession_number AND {row}.row_seq = {mark}.row_seq"
+
+
 
 FOOTNOTE_VIEWS = f"""
 CREATE VIEW IF NOT EXISTS footnotes AS

@@ -14,7 +14,7 @@ import re
 import sqlite3
 from functools import lru_cache
 
-from ..schema import ROW_ID_CODES, marked_row_id
+from ..schema import ROW_ID_CODES, marked_row
 from .text_dates import DATE_IN_TEXT, iso_date
 
 NUMBER = r"(\d[\d,]*(?:\.\d+)?|\.\d+)"
@@ -100,7 +100,7 @@ def note_price_ranges(conn: sqlite3.Connection, table: str) -> None:
             SELECT DISTINCT t.rowid AS rid, t.row_seq, t.transaction_date AS day, t.price_per_share AS price, n.footnote
             FROM (SELECT DISTINCT footnote, accession_number, footnote_id FROM temp.footnote_ranges WHERE ranges > 1) n
             CROSS JOIN footnote_marks r ON r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id
-            CROSS JOIN {table} t ON t.id = {marked_row_id('r')}
+            CROSS JOIN {table} t ON {marked_row('r', 't')}
             WHERE r.row_table = ?),
         placed AS (
             SELECT *, dense_rank() OVER (PARTITION BY footnote ORDER BY row_seq) - 1 AS position,
@@ -114,6 +114,6 @@ def note_price_ranges(conn: sqlite3.Connection, table: str) -> None:
     conn.execute(f"""INSERT OR IGNORE INTO temp.price_range
         SELECT t.rowid, n.low, n.high FROM temp.footnote_ranges n
         CROSS JOIN footnote_marks r ON r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id
-        CROSS JOIN {table} t ON t.id = {marked_row_id('r')}
+        CROSS JOIN {table} t ON {marked_row('r', 't')}
         WHERE n.ranges = 1 AND r.row_table = ? AND t.price_per_share {holds}
         ORDER BY t.rowid, r.seq""", [ROW_ID_CODES[table]])

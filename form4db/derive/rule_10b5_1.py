@@ -23,7 +23,7 @@ import re
 import sqlite3
 from functools import lru_cache
 
-from ..schema import ROW_ID_CODES, marked_row_id
+from ..schema import ROW_ID_CODES, marked_row
 from .open_market import IS_OPEN_MARKET
 from .scope import Scope
 from .text_dates import DATE, iso_date
@@ -194,7 +194,7 @@ def note_10b5_1(conn: sqlite3.Connection, table: str) -> None:
                n.footnote_id, n.adopted
         FROM temp.footnote_10b5_1 n
         CROSS JOIN footnote_marks r ON r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id
-        CROSS JOIN {table} t ON t.id = {marked_row_id('r')}
+        CROSS JOIN {table} t ON {marked_row('r', 't')}
         WHERE r.row_table = ?
         ORDER BY t.rowid, n.is_10b5_1 DESC, n.footnote_id, n.seq""", [ROW_ID_CODES[table]])
     conn.execute(f"""INSERT OR IGNORE INTO temp.said_10b5_1
