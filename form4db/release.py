@@ -36,7 +36,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .loader import CHILD_TABLES
-from .schema import DERIVED_FULL_TEXT, FULL_TEXT, ensure_schema
+from .schema import DERIVED_FULL_TEXT, FULL_TEXT, WIDE_TABLES, ensure_schema
 
 DATABASE = "form4.db"
 COMPRESSED = "form4.db.gz"
@@ -203,7 +203,7 @@ def drop_before(conn: sqlite3.Connection, cutoff: str) -> None:
                  "WHERE filing_date IS NULL OR filing_date < ?", [cutoff])
     conn.execute("CREATE UNIQUE INDEX temp.dropped_accession ON dropped (accession_number)")
     dropped = "accession_number IN (SELECT accession_number FROM temp.dropped)"
-    for table in (*CHILD_TABLES, "trades", "trades_by_filing", "exercise_sales", "filings"):
+    for table in (*CHILD_TABLES, *WIDE_TABLES, "exercise_sales", "filings"):
         conn.execute(f"DELETE FROM {table} WHERE {dropped}")
     conn.execute("DELETE FROM amendments WHERE amendment_accession IN (SELECT accession_number FROM temp.dropped)")
     conn.execute("DELETE FROM footnote_texts WHERE id NOT IN (SELECT text_id FROM filing_footnotes)")
