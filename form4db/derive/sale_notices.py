@@ -92,11 +92,15 @@ def issuers_in_scope(scope: Scope, column: str) -> str:
         f"{column} IN (SELECT issuer_cik FROM filings WHERE {scope.filings('accession_number', 'affected')})"
 
 
+def rows_of(issuers: str) -> str:
+    """A SQL condition: a Table I row is one of the issuers' (``issuers`` a condition on filings)."""
+    return f"accession_number IN (SELECT accession_number FROM filings WHERE {issuers})"
+
+
 def linked_rows(conn: sqlite3.Connection, issuers: str) -> set[str]:
     """The ids of the issuers' rows a notice links, or whose 10b5-1 facts one fed."""
     return {row_id for (row_id,) in conn.execute(f"""SELECT id FROM nonderiv_transactions
-        WHERE (sale_notice_id IS NOT NULL OR rule_10b5_1_evidence LIKE '%{FED_EVIDENCE}')
-          AND accession_number IN (SELECT accession_number FROM filings WHERE {issuers})""")}
+        WHERE (sale_notice_id IS NOT NULL OR rule_10b5_1_evidence LIKE '%{FED_EVIDENCE}') AND {rows_of(issuers)}""")}
 
 
 def supersede_amended(conn: sqlite3.Connection, issuers: str) -> None:
@@ -198,7 +202,7 @@ def write_links(conn: sqlite3.Connection, issuers: str, notices: list[ProposedSa
 
 def clear_links(conn: sqlite3.Connection, issuers: str) -> None:
     """Undo what the last pass linked for these issuers' rows, the 10b5-1 facts it fed included."""
-    rows = f"""accession_number IN (SELECT accession_number FROM filings WHERE {issuers})"""
+    rows = rows_of(issuers)
     conn.execute(f"""UPDATE nonderiv_transactions SET is_10b5_1 = NULL, rule_10b5_1_evidence = NULL,
         plan_adopted_on = NULL WHERE rule_10b5_1_evidence = '{FED_EVIDENCE}' AND {rows}""")
     conn.execute(f"""UPDATE nonderiv_transactions SET plan_adopted_on = NULL,
