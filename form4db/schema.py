@@ -605,11 +605,6 @@ PARTIAL_INDEXES = [
 FULL_TEXT = {"footnote_texts": ["text"], "filings": ["remarks"], "filing_texts": ["text"]}
 FOOTNOTE_TEXT_LOOKUP = "idx_footnote_texts_text_hash"  # the loader finds a text by its hash, also while loading
 
-# The footnotes and footnote references as published since the first release, over the tables
-# that store each text once and each reference without the keys it repeats.
-ROW_TABLE_OF_CODE = " ".join(f"WHEN '{code}' THEN '{table}'" for table, code in ROW_ID_CODES.items())
-
-
 def marked_row_id(mark: str) -> str:
     """SQL for the id of the row a footnote mark (the footnote_marks row ``mark``) is on."""
     return f"{mark}.accession_number || '_' || {mark}.row_table || {mark}.row_seq"
@@ -621,7 +616,9 @@ def marked_row(mark: str, row: str) -> str:
     return f"{row}.accession_number = {mark}.accession_number AND {row}.row_seq = {mark}.row_seq"
 
 
-
+# The footnotes and footnote references as published since the first release, over the tables
+# that store each text once and each reference without the keys it repeats.
+ROW_TABLE_OF_CODE = " ".join(f"WHEN '{code}' THEN '{table}'" for table, code in ROW_ID_CODES.items())
 FOOTNOTE_VIEWS = f"""
 CREATE VIEW IF NOT EXISTS footnotes AS
     SELECT n.accession_number || '_' || n.footnote_id AS id, n.accession_number, n.footnote_id, t.text, n.text_id
