@@ -55,21 +55,21 @@ def values(db_path: Path, table: str, columns: list[str]) -> list[tuple]:
         conn.close()
 
 
-def columns_of(db_path: Path, table: str) -> list[str]:
-    """The columns a query reads, computed ones too (table_info leaves those out)."""
+def column_info(db_path: Path, table: str) -> list[tuple]:
+    """PRAGMA table_xinfo: every column a query reads, computed ones too (table_info leaves those out)."""
     conn = sqlite3.connect(db_path)
     try:
-        return [row[1] for row in conn.execute(f"PRAGMA table_xinfo([{table}])")]
+        return conn.execute(f"PRAGMA table_xinfo([{table}])").fetchall()
     finally:
         conn.close()
+
+
+def columns_of(db_path: Path, table: str) -> list[str]:
+    return [row[1] for row in column_info(db_path, table)]
 
 
 def computed_columns(db_path: Path, table: str) -> list[str]:
-    conn = sqlite3.connect(db_path)
-    try:
-        return [row[1] for row in conn.execute(f"PRAGMA table_xinfo([{table}])") if row[6] == 2]
-    finally:
-        conn.close()
+    return [row[1] for row in column_info(db_path, table) if row[6] == 2]  # hidden 2: a VIRTUAL generated column
 
 
 def test_a_database_of_the_old_layout_moves_and_reads_the_same(before, tmp_path):
