@@ -32,11 +32,12 @@ def heading(column: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def hidden_key_columns(columns: list[str]) -> list[str]:
+def hidden_columns(columns: list[str]) -> list[str]:
     """The columns a table page leaves out: of a table keyed by rowid that has a stable id (a
     filing's rows, the screener's; see schema.ROW_KEYS), Datasette's Link and rowid, which a
-    rebuild renumbers; the id links instead."""
-    return ["Link", "rowid"] if columns[:2] == ["Link", "rowid"] and "id" in columns else []
+    rebuild renumbers (the id links instead); and joint_insider_names, which insider_names shows."""
+    keys = ["Link", "rowid"] if columns[:2] == ["Link", "rowid"] and "id" in columns else []
+    return keys + [column for column in columns if column == "joint_insider_names"]
 
 
 def in_words(description: str, columns: list[str]) -> str:

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from .model import NOTICE_TABLES, ROW_TABLES, SOURCE_FORMATS, Filing
 from .schema import (FOOTNOTE_TEXT_LOOKUP, FULL_TEXT, ROW_ID_CODES, base_columns, create_indexes, ensure_schema,
-                     store_footnotes, text_hash)
+                     store_footnote_marks, store_footnotes, text_hash)
 
 # The tables holding a filing's rows, by accession_number.
 CHILD_TABLES = ("filing_owners", *ROW_TABLES, "filing_footnotes", "footnote_marks", "signatures", "filing_entities",
@@ -31,6 +31,9 @@ NOTICE_ID_CODES = {"proposed_sales": ("ps", "sale_seq"), "notice_acquisitions": 
 # text once, in footnote_texts (indexed for search once), and the filing's footnote as filing_footnotes' key to it.
 LOADED_FOOTNOTES = "loaded_footnotes"
 LOADED_FOOTNOTE_COLUMNS = ["accession_number", "footnote_id", "text", "text_hash"]
+# Its footnote marks travel with their field's name, which footnote_marks stores as its key in footnote_fields.
+LOADED_MARKS = "loaded_marks"
+LOADED_MARK_COLUMNS = ["accession_number", "seq", "footnote_id", "row_table", "row_seq", "field_name"]
 # When one filing comes from several sources, the fuller one is kept: a full submission holds
 # the ownership XML and EDGAR's header besides; the data sets carry less than the XML they were
 # extracted from; renderings less than both.
@@ -42,8 +45,8 @@ def loaded_columns() -> dict[str, list[str]]:
     them: derive fills those, and binding NULL for them costs more than the rest of the row)."""
     columns = base_columns()
     loaded = {table: [name for name, _ in columns[table]] for table in ("filings", *CHILD_TABLES)}
-    del loaded["filing_footnotes"]
-    return {**loaded, LOADED_FOOTNOTES: LOADED_FOOTNOTE_COLUMNS}
+    del loaded["filing_footnotes"], loaded["footnote_marks"]
+    return {**loaded, LOADED_FOOTNOTES: LOADED_FOOTNOTE_COLUMNS, LOADED_MARKS: LOADED_MARK_COLUMNS}
 
 
 LOADED_COLUMNS = loaded_columns()
@@ -185,7 +188,7 @@ def add_rows(filing: Filing, values: dict[str, list]) -> None:
     footnotes = values[LOADED_FOOTNOTES]
     for footnote_id, text in filing.footnotes:
         footnotes += (accession, footnote_id, text, text_hash(text))
-    marks = values["footnote_marks"]
+    marks = values[LOADED_MARKS]
     for seq, (footnote_id, table, row_seq, field_name) in enumerate(filing.footnote_refs, start=1):
         marks += (accession, seq, footnote_id, ROW_ID_CODES[table] if table else None, row_seq, field_name)
     add("signatures", filing.signatures)
@@ -237,6 +240,7 @@ class Loader:
             if self.is_new:
                 self.drop_secondary_indexes()
         self.conn.execute(f"CREATE TEMP TABLE {LOADED_FOOTNOTES} ({', '.join(LOADED_FOOTNOTE_COLUMNS)})")
+        self.conn.execute(f"CREATE TEMP TABLE {LOADED_MARKS} ({', '.join(LOADED_MARK_COLUMNS)})")
         self.conn.execute("CREATE TEMP TABLE deleted_texts (id INTEGER PRIMARY KEY)")  # by delete_filings
 
     def load_batch(self, batch: Batch) -> dict[str, str]:
@@ -280,9 +284,11 @@ class Loader:
             start += size
 
     def store_footnotes(self) -> None:
-        """Store the batch's footnotes (see schema.store_footnotes)."""
+        """Store the batch's footnotes and their marks (see schema.store_footnotes and store_footnote_marks)."""
         store_footnotes(self.conn, f"temp.{LOADED_FOOTNOTES}")
+        store_footnote_marks(self.conn, f"temp.{LOADED_MARKS}")
         self.conn.execute(f"DELETE FROM temp.{LOADED_FOOTNOTES}")
+        self.conn.execute(f"DELETE FROM temp.{LOADED_MARKS}")
 
     def drop_secondary_indexes(self) -> None:
         """Load without secondary indexes; close() builds each in one sorted pass, much faster.

@@ -194,13 +194,17 @@ CREATE TABLE IF NOT EXISTS filing_footnotes (
     text_id INTEGER REFERENCES footnote_texts(id),
     PRIMARY KEY (accession_number, footnote_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS footnote_fields (
+    id INTEGER PRIMARY KEY,
+    field_name TEXT UNIQUE
+);
 CREATE TABLE IF NOT EXISTS footnote_marks (
     accession_number TEXT REFERENCES filings(accession_number),
     seq INTEGER,
     footnote_id TEXT,
     row_table TEXT,
     row_seq INTEGER,
-    field_name TEXT,
+    field_id INTEGER REFERENCES footnote_fields(id),
     PRIMARY KEY (accession_number, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS signatures (
@@ -364,14 +368,17 @@ WIDE_TABLES = ("trades", "trades_by_filing")  # filled whole by derive, like the
 DERIVED_COLUMN_NAMES = {table: {name for name, _ in columns} for table, columns in DERIVED_COLUMNS.items()}
 
 # The wide tables' columns on who traded: the issuer, the insiders of the filing and their roles
-# (computed from the role flags beside them, like each row's id: see ROW_KEYS).
+# (computed from the role flags beside them, like each row's id: see ROW_KEYS). Every insider's
+# name is computed too: the first-listed insider's, stored only for a joint filing's (one trade in 30).
 WHO_TRADED = f"""ticker TEXT,
     issuer_cik INTEGER REFERENCES issuers(issuer_cik),
     issuer_name TEXT,
     insider_cik INTEGER REFERENCES owners(owner_cik),
     insider_name TEXT,
     insider_count INTEGER,
-    insider_names TEXT,
+    insider_names TEXT GENERATED ALWAYS AS (CASE WHEN insider_count > 1 THEN joint_insider_names ELSE insider_name END)
+        VIRTUAL,
+    joint_insider_names TEXT,
     title TEXT,
     roles TEXT GENERATED ALWAYS AS ({ROLES}) VIRTUAL,
     """ + "\n    ".join(f"{role} INTEGER," for role in INSIDER_ROLES)
@@ -557,7 +564,6 @@ INDEXES = {
     # since they would break that order; none leads with value_usd, which would lure a value filter
     # into sorting every match rather than walking the newest first.
     "trades": [["accession_number"], [DescIndex("filing_date")], [DescIndex("trade_date")],
-               ["transaction_code", DescIndex("filing_date")],
                ["transaction_code", DescIndex("filing_date"), "value_usd", "is_officer", "is_ceo", "is_cfo"],
                ["ticker", DescIndex("trade_date")], ["insider_cik", DescIndex("trade_date")],
                ["issuer_cik", DescIndex("trade_date")],
@@ -568,7 +574,6 @@ INDEXES = {
                          ["insider_cik", DescIndex("last_trade_date")],
                          ["issuer_cik", DescIndex("filing_date")],
                          ["is_open_market", "filing_date", "acceptance_datetime", "transaction_code"],
-                         ["is_open_market", "transaction_code", DescIndex("filing_date")],
                          ["is_open_market", "transaction_code", DescIndex("filing_date"), "value_usd",
                           "is_officer", "is_ceo", "is_cfo", "average_price"]],
 }
@@ -579,7 +584,12 @@ OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_acce
                     "idx_nonderiv_transactions_transaction_code", "idx_nonderiv_transactions_acquired_disposed",
                     "idx_nonderiv_transactions_is_open_market_transaction_date",
                     "idx_nonderiv_transactions_transaction_code_transaction_date",
-                    "idx_deriv_transactions_acquired_disposed"]
+                    "idx_deriv_transactions_acquired_disposed",
+                    # a footnote by the footnotes view's id: row_ids filters ?id= on the accession number too
+                    "idx_filing_footnotes_id",
+                    # prefixes of a wider index of the same table, which serves their queries
+                    "idx_trades_transaction_code_filing_date",
+                    "idx_trades_by_filing_is_open_market_transaction_code_filing_date"]
 
 # Indexes sqlite-utils does not declare: partial ones for the few rows a screen looks for (late
 # filings, copies), which plain indexes on a mostly-NULL column would not make the planner use, and
@@ -592,10 +602,6 @@ PARTIAL_INDEXES = [
     ON nonderiv_transactions (transaction_date) WHERE transaction_timeliness = 'L'"""),
     ("nonderiv_transactions", ["sale_notice_id"], """CREATE INDEX IF NOT EXISTS idx_nonderiv_transactions_sale_notice_id
     ON nonderiv_transactions (sale_notice_id) WHERE sale_notice_id IS NOT NULL"""),  # a notice's sales
-    # The footnotes view's id, as footnote_refs.footnote spells it: the join of the two views
-    # (footnotes.id = footnote_refs.footnote) looks each footnote up instead of scanning them all.
-    ("filing_footnotes", ["accession_number", "footnote_id"], """CREATE INDEX IF NOT EXISTS idx_filing_footnotes_id
-    ON filing_footnotes (accession_number || '_' || footnote_id)"""),
     ("trades", ["issuer_cik", "trade_date", "is_late"], """CREATE INDEX IF NOT EXISTS idx_trades_late
     ON trades (issuer_cik, trade_date DESC) WHERE is_late = 1"""),  # a company page's late filings and their count
     ("filings", ["copy_of"], """CREATE INDEX IF NOT EXISTS idx_filings_copy_of
@@ -626,10 +632,12 @@ CREATE VIEW IF NOT EXISTS footnotes AS
 CREATE VIEW IF NOT EXISTS footnote_refs AS
     SELECT accession_number || '_r' || seq AS id, accession_number, accession_number || '_' || footnote_id AS footnote,
            footnote_id, CASE row_table {ROW_TABLE_OF_CODE} END AS table_name,
-           {marked_row_id("m")} AS row_id, row_seq, field_name
-    FROM footnote_marks m;
+           {marked_row_id("m")} AS row_id, row_seq, k.field_name
+    FROM footnote_marks m LEFT JOIN footnote_fields k ON k.id = m.field_id;
 """
-# Kept by the derive step, not the loader; names and tickers are searched as written (no stemming).
+# Kept by the derive step, not the loader; names and tickers are searched as written (no stemming),
+# without the size of each row's columns (columnsize=0), which only ranking reads: nothing ranks
+# these matches, and the sizes took 26 bytes a filing.
 DERIVED_FULL_TEXT = {"trades": ["ticker", "issuer_name", "insider_names"]}
 
 # Reference §3.1: (code, meaning, SEC group, can appear as transactionCode in XML).
@@ -672,6 +680,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     built by an earlier version (a column added since is added to it, at the end)."""
     db.conn.executescript(TABLES)
     migrate_footnotes(db)
+    key_footnote_fields(db)
     add_missing_columns(db)
     compute_stored_ids(db)
     for name in OBSOLETE_INDEXES:
@@ -682,8 +691,12 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             # No triggers: the loader indexes each batch in one statement (see Loader.index_text).
             db[table].enable_fts(columns, tokenize="porter")
     for table, columns in DERIVED_FULL_TEXT.items():
+        if db[f"{table}_fts_docsize"].exists():  # built by a version that kept the sizes
+            db.conn.execute(f"DROP TABLE {table}_fts")
         if not db[table].detect_fts():
-            db[table].enable_fts(columns)
+            db.conn.execute(f"""CREATE VIRTUAL TABLE {table}_fts USING FTS5 ({', '.join(columns)},
+                content="{table}", columnsize=0)""")
+            db.conn.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('rebuild')")
     db.conn.executescript(FOOTNOTE_VIEWS)
     db.conn.executemany(
         "INSERT OR REPLACE INTO transaction_codes VALUES (?, ?, ?, ?)", TRANSACTION_CODES
@@ -700,17 +713,35 @@ def migrate_footnotes(db: sqlite_utils.Database) -> None:
     db.conn.execute("""CREATE TEMP TABLE old_footnotes AS
         SELECT accession_number, footnote_id, text, text_hash(text) AS text_hash FROM footnotes ORDER BY rowid""")
     store_footnotes(db.conn, "temp.old_footnotes")
-    db.conn.executescript(f"""
-        INSERT INTO footnote_marks (accession_number, seq, footnote_id, row_table, row_seq, field_name)
-            SELECT accession_number, CAST(substr(id, length(accession_number) + 3) AS INTEGER), footnote_id,
-                   CASE table_name {" ".join(f"WHEN '{table}' THEN '{code}'" for table, code in ROW_ID_CODES.items())} END,
-                   row_seq, field_name
-            FROM footnote_refs;
+    db.conn.execute(f"""CREATE TEMP TABLE old_marks AS
+        SELECT accession_number, CAST(substr(id, length(accession_number) + 3) AS INTEGER) AS seq, footnote_id,
+               CASE table_name {" ".join(f"WHEN '{table}' THEN '{code}'" for table, code in ROW_ID_CODES.items())} END
+                   AS row_table,
+               row_seq, field_name
+        FROM footnote_refs ORDER BY rowid""")
+    store_footnote_marks(db.conn, "temp.old_marks")
+    db.conn.executescript("""
+        DROP TABLE temp.old_marks;
         DROP TABLE temp.old_footnotes;
         DROP TABLE IF EXISTS footnotes_fts;
         DROP TABLE footnote_refs;
         DROP TABLE footnotes;""")
     db["footnote_texts"].enable_fts(["text"], tokenize="porter")
+
+
+def key_footnote_fields(db: sqlite_utils.Database) -> None:
+    """Move the footnote marks of a database that spelled out each marker's field name to the key
+    of the name in footnote_fields. A move that was stopped is finished."""
+    if "field_name" in table_columns(db, "footnote_marks"):
+        db.conn.executescript("""
+            DROP VIEW IF EXISTS footnote_refs;
+            ALTER TABLE footnote_marks RENAME TO footnote_marks_named;""")
+        db.conn.executescript(TABLES)
+    if db["footnote_marks_named"].exists():
+        with db.conn:  # the copy and the old table's drop at once
+            db.conn.execute("DELETE FROM footnote_marks")
+            store_footnote_marks(db.conn, "footnote_marks_named")
+            db.conn.execute("DROP TABLE footnote_marks_named")
 
 
 def add_missing_columns(db: sqlite_utils.Database) -> None:
@@ -729,19 +760,24 @@ def add_missing_columns(db: sqlite_utils.Database) -> None:
                 db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
-# The stored columns a table moved by compute_stored_ids gained, worked out from the stored id.
-FILLED_FROM_STORED_ID = {"trades": {"row_seq": "CAST(substr(id, length(accession_number) + 4) AS INTEGER)"}}
+# The columns computed now that a database of an earlier version stores, and the stored columns a
+# table moved by compute_stored_ids gained, worked out from the columns it had.
+COMPUTED_SINCE = {"id", "roles", "insider_names"}
+JOINT_INSIDER_NAMES = {"joint_insider_names": "CASE WHEN insider_count > 1 THEN insider_names END"}
+FILLED_WHEN_MOVED = {"trades": {"row_seq": "CAST(substr(id, length(accession_number) + 4) AS INTEGER)",
+                                **JOINT_INSIDER_NAMES},
+                     "trades_by_filing": JOINT_INSIDER_NAMES}
 
 
 def compute_stored_ids(db: sqlite_utils.Database) -> None:
     """Create the derived tables that are missing, moving first the tables of a database built
-    when they stored their id (and the wide tables their roles): each is created anew and its rows
-    copied with the same rowids (trades_fts reads trades by them), id and roles then computed. A
-    move that was stopped is finished."""
+    when they stored their id (and the wide tables their roles and every insider's name): each is
+    created anew and its rows copied with the same rowids (trades_fts reads trades by them), the
+    computed columns then computed. A move that was stopped is finished."""
     moved = [*ROW_KEYS, *WIDE_TABLES]
     db.conn.execute("PRAGMA legacy_alter_table = ON")  # the views go on naming the table, not the old one
     for table in moved:
-        if db[table].exists() and "id" in table_columns(db, table):
+        if db[table].exists() and COMPUTED_SINCE & set(table_columns(db, table)):
             db.conn.execute(f"ALTER TABLE {table} RENAME TO {table}_stored_id")
     db.conn.execute("PRAGMA legacy_alter_table = OFF")
     db.conn.executescript(TABLES + DERIVED_TABLES)
@@ -750,8 +786,8 @@ def compute_stored_ids(db: sqlite_utils.Database) -> None:
         old = f"{table}_stored_id"
         if not db[old].exists():
             continue
-        filled = FILLED_FROM_STORED_ID.get(table, {})
         old_columns = set(table_columns(db, old))
+        filled = {name: value for name, value in FILLED_WHEN_MOVED.get(table, {}).items() if name not in old_columns}
         copied = [name for name in table_columns(db, table) if name in old_columns]
         names = ", ".join(f"[{name}]" for name in [*copied, *filled])
         values = ", ".join([*(f"[{name}]" for name in copied), *filled.values()])
@@ -773,6 +809,17 @@ def store_footnotes(conn: sqlite3.Connection, staged: str) -> None:
         SELECT accession_number, footnote_id,
                (SELECT t.id FROM footnote_texts t WHERE t.text_hash = n.text_hash AND t.text IS n.text)
         FROM {staged} n""")
+
+
+def store_footnote_marks(conn: sqlite3.Connection, staged: str) -> None:
+    """Store the footnote marks in the table ``staged`` (accession_number, seq, footnote_id,
+    row_table, row_seq, field_name), each field name as its key in footnote_fields: a name met
+    for the first time is added there (18 names mark 4.6 markers a filing)."""
+    conn.execute(f"""INSERT OR IGNORE INTO footnote_fields (field_name)
+        SELECT DISTINCT field_name FROM {staged} WHERE field_name IS NOT NULL ORDER BY field_name""")
+    conn.execute(f"""INSERT INTO footnote_marks (accession_number, seq, footnote_id, row_table, row_seq, field_id)
+        SELECT m.accession_number, m.seq, m.footnote_id, m.row_table, m.row_seq, k.id
+        FROM {staged} m LEFT JOIN footnote_fields k ON k.field_name = m.field_name""")
 
 
 def text_hash(text: str | None) -> int:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 
 from form4db.charts import holding_steps, month_bars
-from form4db.display import (coded, heading, hidden_key_columns, highlight, in_words, number, percent, price, signed,
+from form4db.display import (coded, heading, hidden_columns, highlight, in_words, number, percent, price, signed,
                              usd)
 
 PAGE_SIZE = 50
@@ -25,7 +25,7 @@ PAGES = {"pages/ticker/{ticker}.html", "pages/issuer/{cik}.html", "pages/insider
 def prepare_jinja2_environment(env):
     env.filters.update({"usd": usd, "price": price, "number": number, "percent": percent, "signed": signed,
                         "heading": heading, "highlight": highlight, "in_words": in_words,
-                        "coded": coded, "hidden_key_columns": hidden_key_columns})
+                        "coded": coded, "hidden_columns": hidden_columns})
 
 
 @hookimpl

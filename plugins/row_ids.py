@@ -1,8 +1,12 @@
 """A row's stable id stays its address: the tables keyed by rowid (a filing's rows, owners,
 signatures and header entities, the screener's tables) send /form4/<table>/<id> on to the row's
-page, so links made by id, before these tables were keyed by rowid or since, keep working."""
+page, so links made by id, before these tables were keyed by rowid or since, keep working.
+
+The footnotes views compute their id and have no index on it: ?id= on them also filters on the
+accession number the id begins with, which their tables are keyed by, so it finds the row at once."""
 
 from datasette import hookimpl
+from datasette.filters import FilterArguments
 from datasette.utils.asgi import NotFound, Response
 
 from form4db.schema import ROW_KEYS, WIDE_TABLES
@@ -11,6 +15,7 @@ TABLES = "|".join((*ROW_KEYS, *WIDE_TABLES))
 # An id is the filing's accession number, "_" and the row's code and position (or, in
 # trades_by_filing, its transaction code).
 ROW_BY_ID = rf"^/(?P<database>[^/]+)/(?P<table>{TABLES})/(?P<id>(?P<accession>[^/._]+)_[A-Za-z]+\d*)(?P<format>\.json)?$"
+VIEWS_KEYED_BY_ACCESSION = ("footnotes", "footnote_refs")
 
 
 @hookimpl
@@ -27,3 +32,13 @@ async def row_by_id(datasette, request):
     if row is None:
         raise NotFound(f"No {table} row has the id {request.url_vars['id']}")
     return Response.redirect(datasette.urls.row(database, table, row[0]) + (request.url_vars["format"] or ""))
+
+
+@hookimpl
+def filters_from_request(request, table):
+    if table not in VIEWS_KEYED_BY_ACCESSION:
+        return None
+    accessions = {value.split("_", 1)[0] for value in request.args.getlist("id") + request.args.getlist("id__exact")}
+    if len(accessions) != 1:
+        return None  # no id asked for, or ids of several filings, which no row has at once
+    return FilterArguments(["accession_number = :id_accession"], params={"id_accession": accessions.pop()})

@@ -114,7 +114,8 @@ def test_several_ranges_in_one_footnote_go_to_their_own_rows():
 
 def test_a_footnote_dated_range_reaches_the_row_of_its_date(real_db):
     found = real_db.execute("""select t.transaction_date, t.price_per_share, t.price_low, t.price_high
-        from nonderiv_transactions t join footnote_refs r on r.row_id = t.id join footnotes n on n.id = r.footnote
+        from nonderiv_transactions t join footnote_refs r on r.row_id = t.id
+        join footnotes n on n.accession_number = r.accession_number and n.footnote_id = r.footnote_id
         where n.text like 'The transactions on February 16, 2023 and February 21, 2023%' order by t.row_seq""")
     assert [tuple(row[2:]) for row in found.fetchall()] == [(2.0, 2.195), (2.0, 2.07)]
 

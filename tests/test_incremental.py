@@ -17,10 +17,13 @@ from generate import generate
 
 pytestmark = pytest.mark.usefixtures("corpus")
 NOT_COMPARED = ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config", "sqlite_")
-# Footnote texts are numbered in the order first loaded: compare the texts, not their numbers.
+# Footnote texts and the names of marked fields are numbered in the order first loaded: compare
+# the texts and names, not their numbers.
 BY_TEXT = {"footnote_texts": "select text, text_hash from footnote_texts",
            "filing_footnotes": "select n.accession_number, n.footnote_id, t.text from filing_footnotes n "
-                               "join footnote_texts t on t.id = n.text_id"}
+                               "join footnote_texts t on t.id = n.text_id",
+           "footnote_fields": "select field_name from footnote_fields",
+           "footnote_marks": "select * from footnote_refs"}
 
 
 def dump(db_path) -> dict:

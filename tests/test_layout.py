@@ -46,6 +46,14 @@ def published(db_path: Path) -> list[str]:
         conn.close()
 
 
+def schema_names(db_path: Path) -> list[str]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return [name for (name,) in conn.execute("SELECT name FROM sqlite_master")]
+    finally:
+        conn.close()
+
+
 def values(db_path: Path, table: str, columns: list[str]) -> list[tuple]:
     conn = sqlite3.connect(db_path)
     try:
@@ -98,8 +106,9 @@ def test_a_database_of_the_old_layout_moves_and_reads_the_same(before, tmp_path)
         assert computed_columns(before, table) == [] and computed_columns(after, table) == ["id"]
     for table in ("trades", "trades_by_filing"):
         assert sqlite_utils.Database(before)[table].pks == ["id"] and sqlite_utils.Database(conn)[table].pks == ["rowid"]
-        assert computed_columns(after, table) == ["id", "roles"]
+        assert computed_columns(after, table) == ["id", "insider_names", "roles"]
     assert searched(after, "Schwab") == searched(before, "Schwab") != []
+    assert "trades_fts_docsize" in schema_names(before) and "trades_fts_docsize" not in kinds  # columnsize=0
 
 
 def test_a_move_stopped_midway_is_finished_when_opened_again(before, tmp_path):
@@ -158,10 +167,68 @@ def test_a_marker_on_no_row_has_no_table_and_no_row_id(tmp_path):
     """Markers of a rendered form's filing-level text (rendered_text gives them no row)."""
     db = sqlite_utils.Database(tmp_path / "marks.db")
     ensure_schema(db)
-    db.execute("INSERT INTO footnote_marks VALUES ('0000000000-23-000001', 1, 'F1', NULL, NULL, 'remarks')")
-    db.execute("INSERT INTO footnote_marks VALUES ('0000000000-23-000001', 2, 'F2', 'dh', 3, 'nature_of_ownership')")
+    db.execute("INSERT INTO footnote_fields VALUES (1, 'nature_of_ownership'), (2, 'remarks')")
+    db.execute("INSERT INTO footnote_marks VALUES ('0000000000-23-000001', 1, 'F1', NULL, NULL, 2)")
+    db.execute("INSERT INTO footnote_marks VALUES ('0000000000-23-000001', 2, 'F2', 'dh', 3, 1)")
     assert db.execute("SELECT * FROM footnote_refs ORDER BY id").fetchall() == [
         ("0000000000-23-000001_r1", "0000000000-23-000001", "0000000000-23-000001_F1", "F1", None, None, None,
          "remarks"),
         ("0000000000-23-000001_r2", "0000000000-23-000001", "0000000000-23-000001_F2", "F2", "deriv_holdings",
          "0000000000-23-000001_dh3", 3, "nature_of_ownership")]
+
+
+@pytest.mark.parametrize("stopped", [False, True])
+def test_marks_that_spelled_out_their_field_move_to_its_key(sample_db_path, tmp_path, stopped):
+    """A database of the layout before footnote_fields (each marker's field name in footnote_marks);
+    and one whose move was stopped once the old table was set aside."""
+    named = tmp_path / "named.db"
+    shutil.copy(sample_db_path, named)
+    refs = values(named, "footnote_refs", columns_of(named, "footnote_refs"))
+    with sqlite3.connect(named) as conn:
+        conn.executescript("""
+            DROP VIEW footnote_refs;
+            CREATE TABLE marks_named (accession_number TEXT, seq INTEGER, footnote_id TEXT, row_table TEXT,
+                                      row_seq INTEGER, field_name TEXT, PRIMARY KEY (accession_number, seq)) WITHOUT ROWID;
+            INSERT INTO marks_named SELECT m.accession_number, m.seq, m.footnote_id, m.row_table, m.row_seq, k.field_name
+                FROM footnote_marks m LEFT JOIN footnote_fields k ON k.id = m.field_id;
+            DROP TABLE footnote_marks;
+            DROP TABLE footnote_fields;
+            ALTER TABLE marks_named RENAME TO footnote_marks;""")
+        if stopped:
+            conn.execute("ALTER TABLE footnote_marks RENAME TO footnote_marks_named")
+    with sqlite3.connect(named) as conn:
+        ensure_schema(sqlite_utils.Database(conn))
+    assert "field_name" not in columns_of(named, "footnote_marks") and "footnote_marks_named" not in published(named)
+    assert len(refs) == 1798 and values(named, "footnote_refs", columns_of(named, "footnote_refs")) == refs
+    assert values(named, "footnote_fields", ["field_name"]) == [
+        (name,) for name in sorted({ref[-1] for ref in refs if ref[-1]})]
+
+
+def test_wide_tables_that_stored_every_insiders_name_move_and_read_the_same(sample_db_path, tmp_path):
+    """A database of the layout before joint_insider_names: insider_names stored on every row."""
+    stored = tmp_path / "stored.db"
+    shutil.copy(sample_db_path, stored)
+    tables = ("trades", "trades_by_filing")
+    before = {table: values(stored, table, ["rowid", *columns_of(stored, table)]) for table in tables}
+    with sqlite3.connect(stored) as conn:
+        for table in tables:
+            declared = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()[0]
+            old_layout = declared.replace(
+                "insider_names TEXT GENERATED ALWAYS AS (CASE WHEN insider_count > 1 THEN joint_insider_names "
+                "ELSE insider_name END)\n        VIRTUAL,\n    joint_insider_names TEXT,", "insider_names TEXT,")
+            assert old_layout != declared
+            kept = [name for name in columns_of(stored, table) if name not in ("id", "roles", "joint_insider_names")]
+            conn.executescript(f"""
+                ALTER TABLE {table} RENAME TO {table}_new;
+                {old_layout};
+                INSERT INTO {table} (rowid, {', '.join(kept)}) SELECT rowid, {', '.join(kept)} FROM {table}_new;
+                DROP TABLE {table}_new;""")
+    assert "insider_names" not in computed_columns(stored, "trades")
+    with sqlite3.connect(stored) as conn:
+        ensure_schema(sqlite_utils.Database(conn))
+    for table in tables:
+        assert "insider_names" in computed_columns(stored, table)
+        assert values(stored, table, ["rowid", *columns_of(stored, table)]) == before[table], table
+    joint = values(stored, "trades", ["insider_names", "joint_insider_names"])
+    assert sum(1 for names, stored_names in joint if stored_names) == 24
+    assert all(names == stored_names for names, stored_names in joint if stored_names)

@@ -160,6 +160,9 @@ async def test_a_row_links_by_its_stable_id(real_db_path, real_db):
     assert f'<a href="/form4/trades/{rowid}">{row_id}</a>' in html
     assert 'data-column="rowid"' not in html and 'data-column="Link"' not in html
     assert 'content: "Rowid"' not in html and 'content: "ID"' in html  # the phone's labels
+    # insider_names shows every name; joint_insider_names, what it reads for a joint filing, is left out
+    assert 'data-column="insider_names"' in html and 'data-column="joint_insider_names"' not in html
+    assert 'content: "Joint insider names"' not in html
     row = (await site.client.get(f"/form4/trades/{rowid}.json?_shape=objects")).json()["rows"]
     assert [r["id"] for r in row] == [row_id]
 
@@ -172,6 +175,17 @@ async def test_a_rows_stable_id_is_its_address(real_db_path, real_db):
         assert (found.status_code, found.headers["location"]) == (302, f"/form4/{table}/{rowid}.json"), table
     missing = await site.client.get(f"/form4/trades/{row_id.rsplit('_', 1)[0]}_nt999")
     assert missing.status_code == 404
+
+
+async def test_a_footnote_or_a_marker_by_its_id_is_found_through_its_filing(real_db_path, real_db):
+    """The footnotes views compute their ids: row_ids filters ?id= on the accession number too."""
+    site = site_for(real_db_path)
+    footnote, text = real_db.execute("select id, text from footnotes order by id desc limit 1").fetchone()
+    marker = real_db.execute("select id from footnote_refs where footnote = ? order by id limit 1", [footnote]).fetchone()[0]
+    for view, row_id, column, value in (("footnotes", footnote, "text", text), ("footnote_refs", marker, "footnote", footnote)):
+        page = (await site.client.get(f"/form4/{view}.json?" + urlencode({"id": row_id, "_shape": "objects"}))).json()
+        assert [(row["id"], row[column]) for row in page["rows"]] == [(row_id, value)], view
+        assert "accession_number = :id_accession" in page["query"]["sql"], view
 
 
 @pytest.mark.parametrize("written, runs", [

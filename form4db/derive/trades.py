@@ -95,7 +95,7 @@ def people_of_filings(conn: sqlite3.Connection, scope: Scope) -> None:
                max(CASE WHEN owner_seq = 1 THEN owner_name END) AS insider_name,
                max(CASE WHEN owner_seq = 1 THEN coalesce(officer_title, other_text) END) AS title,
                count(*) AS insider_count,
-               group_concat(owner_name, '; ') AS insider_names,
+               CASE WHEN count(*) > 1 THEN group_concat(owner_name, '; ') END AS joint_insider_names,
                {', '.join(f'max({role}) AS {role}' for role in INSIDER_ROLES)},
                (SELECT count(*) FROM nonderiv_transactions n WHERE n.accession_number = o.accession_number)
                    AS stock_rows,
@@ -122,7 +122,7 @@ def insert_trades(conn: sqlite3.Connection, table: str, rows: str) -> None:
     conn.execute(f"""INSERT INTO trades
         SELECT t.accession_number, t.row_seq, f.document_type, f.filing_date, f.acceptance_datetime,
                t.transaction_date, f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik, p.insider_name,
-               p.insider_count, p.insider_names, p.title, {', '.join(f'p.{role}' for role in INSIDER_ROLES)},
+               p.insider_count, p.joint_insider_names, p.title, {', '.join(f'p.{role}' for role in INSIDER_ROLES)},
                t.security_title, {derivative}, t.transaction_code, t.acquired_disposed, t.shares, t.price_per_share,
                t.value_usd, t.shares_owned_after, {table_i_only.format('owned_change_pct')}, t.direct_indirect,
                {'0' if derivative else 't.is_open_market'}, t.is_10b5_1, t.plan_adopted_on, t.price_low,
@@ -158,7 +158,7 @@ def insert_trades_by_filing(conn: sqlite3.Connection, filings: str) -> None:
             JOIN nonderiv_transactions l ON l.accession_number = g.accession_number AND l.row_seq = g.last_seq)
         SELECT g.accession_number, f.document_type, f.filing_date, f.acceptance_datetime, g.transaction_code,
                g.first_trade_date, g.last_trade_date, f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik,
-               p.insider_name, p.insider_count, p.insider_names, p.title,
+               p.insider_name, p.insider_count, p.joint_insider_names, p.title,
                {', '.join(f'p.{role}' for role in INSIDER_ROLES)}, g.trades, g.shares,
                g.average_price, g.value_usd, g.owned_after,
                CASE WHEN g.owned_before > 0
