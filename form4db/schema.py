@@ -564,16 +564,18 @@ INDEXES = {
     # since they would break that order; none leads with value_usd, which would lure a value filter
     # into sorting every match rather than walking the newest first.
     "trades": [["accession_number"], [DescIndex("filing_date")], [DescIndex("trade_date")],
+               ["transaction_code", DescIndex("filing_date")],
                ["transaction_code", DescIndex("filing_date"), "value_usd", "is_officer", "is_ceo", "is_cfo"],
                ["ticker", DescIndex("trade_date")], ["insider_cik", DescIndex("trade_date")],
                ["issuer_cik", DescIndex("trade_date")],
-               ["is_open_market", "trade_date", "transaction_code"]],
+               ["is_open_market", DescIndex("trade_date")]],
     "trades_by_filing": [["accession_number"], [DescIndex("filing_date")],
                          ["transaction_code", DescIndex("filing_date")],
                          ["ticker", DescIndex("last_trade_date")],
                          ["insider_cik", DescIndex("last_trade_date")],
                          ["issuer_cik", DescIndex("filing_date")],
                          ["is_open_market", "filing_date", "acceptance_datetime", "transaction_code"],
+                         ["is_open_market", "transaction_code", DescIndex("filing_date")],
                          ["is_open_market", "transaction_code", DescIndex("filing_date"), "value_usd",
                           "is_officer", "is_ceo", "is_cfo", "average_price"]],
 }
@@ -587,9 +589,9 @@ OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_acce
                     "idx_deriv_transactions_acquired_disposed",
                     # a footnote by the footnotes view's id: row_ids filters ?id= on the accession number too
                     "idx_filing_footnotes_id",
-                    # prefixes of a wider index of the same table, which serves their queries
-                    "idx_trades_transaction_code_filing_date",
-                    "idx_trades_by_filing_is_open_market_transaction_code_filing_date"]
+                    # open-market trades by trade date, ascending and with the code: the screener's page
+                    # sorts rowid after the date, and times out at a million filings on an index that does not
+                    "idx_trades_is_open_market_trade_date_transaction_code"]
 
 # Indexes sqlite-utils does not declare: partial ones for the few rows a screen looks for (late
 # filings, copies), which plain indexes on a mostly-NULL column would not make the planner use, and

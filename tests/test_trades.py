@@ -188,6 +188,31 @@ async def test_a_footnote_or_a_marker_by_its_id_is_found_through_its_filing(real
         assert "accession_number = :id_accession" in page["query"]["sql"], view
 
 
+def screener_pages_by_date() -> list[str]:
+    """The screener's pages sorted by date, of one code: each preset's and the common ones of
+    trades. (Of several codes, the index holds the page's rows in one range per code, which
+    SQLite merges by sorting them.)"""
+    queries = yaml.safe_load(METADATA.read_text())["databases"]["form4"]["queries"]
+    screens = [query.get("screener", "") for query in queries.values()]
+    presets = [screen for screen in screens if "__in=" not in screen
+               and ("_sort_desc=filing_date" in screen or "_sort_desc=trade_date" in screen)]
+    return [*presets, "trades?transaction_code=P&value_usd__gte=25000&_sort_desc=filing_date",
+            "trades?" + urlencode({"transaction_code": "S", "value_usd__gte": "100000",
+                                   "_where": "is_ceo = 1 or is_cfo = 1", "_sort_desc": "filing_date"}),
+            "trades?ticker=TSLA&_sort_desc=trade_date", "trades_by_filing?issuer_cik=1318605&_sort_desc=filing_date"]
+
+
+async def test_a_screener_page_by_date_walks_an_index_in_its_order(datasette, real_db):
+    """A page sorted by date reads its rows from an index in the page's order (the date, then
+    rowid) and stops, whatever its keyset: sorting every match instead took ten times as long at a
+    million filings."""
+    for page in screener_pages_by_date():
+        query = (await datasette.client.get("/form4/" + page.replace("?", ".json?", 1))).json()["query"]
+        plan = [row[3] for row in real_db.execute("EXPLAIN QUERY PLAN " + query["sql"], query["params"])]
+        assert any("USING INDEX" in step for step in plan) and not any("TEMP B-TREE" in step for step in plan), \
+            (page, plan)
+
+
 @pytest.mark.parametrize("written, runs", [
     ("is_ceo = 1 or is_cfo = 1", "(is_ceo = 1 or is_cfo = 1)"),
     ("(is_ceo = 1) or (is_cfo = 1)", "((is_ceo = 1) or (is_cfo = 1))"),
