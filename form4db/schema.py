@@ -568,6 +568,7 @@ INDEXES = {
                ["transaction_code", DescIndex("filing_date"), "value_usd", "is_officer", "is_ceo", "is_cfo"],
                ["ticker", DescIndex("trade_date")], ["insider_cik", DescIndex("trade_date")],
                ["issuer_cik", DescIndex("trade_date")],
+               ["is_open_market", "trade_date", "transaction_code"],  # the open-market sales of a period
                ["is_open_market", DescIndex("trade_date")]],
     "trades_by_filing": [["accession_number"], [DescIndex("filing_date")],
                          ["transaction_code", DescIndex("filing_date")],
@@ -588,10 +589,7 @@ OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_acce
                     "idx_nonderiv_transactions_transaction_code_transaction_date",
                     "idx_deriv_transactions_acquired_disposed",
                     # a footnote by the footnotes view's id: row_ids filters ?id= on the accession number too
-                    "idx_filing_footnotes_id",
-                    # open-market trades by trade date, ascending and with the code: the screener's page
-                    # sorts rowid after the date, and times out at a million filings on an index that does not
-                    "idx_trades_is_open_market_trade_date_transaction_code"]
+                    "idx_filing_footnotes_id"]
 
 # Indexes sqlite-utils does not declare: partial ones for the few rows a screen looks for (late
 # filings, copies), which plain indexes on a mostly-NULL column would not make the planner use, and
