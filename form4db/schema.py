@@ -364,7 +364,10 @@ DERIVED_COLUMNS = {
                        ("executed_row_ids", "TEXT"), ("first_executed_on", "TEXT"), ("last_executed_on", "TEXT"),
                        ("link_method", "TEXT"), ("link_confidence", "REAL")],
 }
-WIDE_TABLES = ("trades", "trades_by_filing")  # filled whole by derive, like the derived columns
+# Filled whole by derive, like the derived columns. Each declares its rowid (rowid INTEGER PRIMARY
+# KEY is the rowid itself, under the same name): an index can then order by it before the columns
+# it carries (see INDEXES). Datasette pages them by it as before; the row pages keep their address.
+WIDE_TABLES = ("trades", "trades_by_filing")
 DERIVED_COLUMN_NAMES = {table: {name for name, _ in columns} for table, columns in DERIVED_COLUMNS.items()}
 
 # The wide tables' columns on who traded: the issuer, the insiders of the filing and their roles
@@ -460,6 +463,7 @@ CREATE TABLE IF NOT EXISTS exercise_sales (
     is_10b5_1 INTEGER
 );
 CREATE TABLE IF NOT EXISTS trades (
+    rowid INTEGER PRIMARY KEY,
     id TEXT GENERATED ALWAYS AS (accession_number || CASE is_derivative WHEN 1 THEN '_dt' ELSE '_nt' END || row_seq)
         VIRTUAL,
     accession_number TEXT REFERENCES filings(accession_number),
@@ -491,6 +495,7 @@ CREATE TABLE IF NOT EXISTS trades (
     filing_flags TEXT
 );
 CREATE TABLE IF NOT EXISTS trades_by_filing (
+    rowid INTEGER PRIMARY KEY,
     id TEXT GENERATED ALWAYS AS (accession_number || '_' || transaction_code) VIRTUAL,
     accession_number TEXT REFERENCES filings(accession_number),
     form_type TEXT,
@@ -556,28 +561,26 @@ INDEXES = {
     "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
     "exercise_sales": [["accession_number"], ["transaction_date"]],
     "issuer_insiders": [["issuer_cik", DescIndex("last_filed")], ["owner_cik", DescIndex("last_filed")]],
-    # The screener and the presets. The wide tables are keyed by rowid (compute_stored_ids),
-    # which every index ends with, so an index of the filters and the sort column descending orders
-    # a page as Datasette does (the sort column, then rowid): the page walks the index and stops,
-    # where an index that orders only part of it lets SQLite sort every match (a keyset page's OR
-    # defeats it). The columns a count reads have an index of their own, after the sort column,
-    # since they would break that order; none leads with value_usd, which would lure a value filter
-    # into sorting every match rather than walking the newest first.
+    # The screener and the presets. The wide tables are keyed by rowid, which every index ends
+    # with, so an index of the filters and the sort column descending orders a page as Datasette
+    # does (the sort column, then rowid): the page walks the index and stops, where an index that
+    # orders only part of it lets SQLite sort every match (a keyset page's OR defeats it). The
+    # columns a count or a period's total reads come after rowid, which the tables declare so that
+    # an index can name it (see WIDE_TABLES): they would break that order before it. None leads
+    # with value_usd, which would lure a value filter into sorting every match rather than walking
+    # the newest first.
     "trades": [["accession_number"], [DescIndex("filing_date")], [DescIndex("trade_date")],
-               ["transaction_code", DescIndex("filing_date")],
-               ["transaction_code", DescIndex("filing_date"), "value_usd", "is_officer", "is_ceo", "is_cfo"],
+               ["transaction_code", DescIndex("filing_date"), "rowid", "value_usd", "is_officer", "is_ceo", "is_cfo"],
                ["ticker", DescIndex("trade_date")], ["insider_cik", DescIndex("trade_date")],
                ["issuer_cik", DescIndex("trade_date")],
-               ["is_open_market", "trade_date", "transaction_code"],  # the open-market sales of a period
-               ["is_open_market", DescIndex("trade_date")]],
+               ["is_open_market", DescIndex("trade_date"), "rowid", "transaction_code"]],  # also a period's sales
     "trades_by_filing": [["accession_number"], [DescIndex("filing_date")],
                          ["transaction_code", DescIndex("filing_date")],
                          ["ticker", DescIndex("last_trade_date")],
                          ["insider_cik", DescIndex("last_trade_date")],
                          ["issuer_cik", DescIndex("filing_date")],
                          ["is_open_market", "filing_date", "acceptance_datetime", "transaction_code"],
-                         ["is_open_market", "transaction_code", DescIndex("filing_date")],
-                         ["is_open_market", "transaction_code", DescIndex("filing_date"), "value_usd",
+                         ["is_open_market", "transaction_code", DescIndex("filing_date"), "rowid", "value_usd",
                           "is_officer", "is_ceo", "is_cfo", "average_price"]],
 }
 
@@ -769,15 +772,22 @@ FILLED_WHEN_MOVED = {"trades": {"row_seq": "CAST(substr(id, length(accession_num
                      "trades_by_filing": JOINT_INSIDER_NAMES}
 
 
+def stored_before(table: str, columns: list[str]) -> bool:
+    """Whether a table of this layout is stored as an earlier version stored it: with a column
+    computed now, or a wide table with its rowid undeclared."""
+    return bool(COMPUTED_SINCE & set(columns)) or (table in WIDE_TABLES and "rowid" not in columns)
+
+
 def compute_stored_ids(db: sqlite_utils.Database) -> None:
     """Create the derived tables that are missing, moving first the tables of a database built
-    when they stored their id (and the wide tables their roles and every insider's name): each is
-    created anew and its rows copied with the same rowids (trades_fts reads trades by them), the
-    computed columns then computed. A move that was stopped is finished."""
+    when they stored their id (and the wide tables their roles and every insider's name, or left
+    their rowid undeclared): each is created anew and its rows copied with the same rowids
+    (trades_fts reads trades by them), the computed columns then computed. A move that was stopped
+    is finished."""
     moved = [*ROW_KEYS, *WIDE_TABLES]
     db.conn.execute("PRAGMA legacy_alter_table = ON")  # the views go on naming the table, not the old one
     for table in moved:
-        if db[table].exists() and COMPUTED_SINCE & set(table_columns(db, table)):
+        if db[table].exists() and stored_before(table, table_columns(db, table)):
             db.conn.execute(f"ALTER TABLE {table} RENAME TO {table}_stored_id")
     db.conn.execute("PRAGMA legacy_alter_table = OFF")
     db.conn.executescript(TABLES + DERIVED_TABLES)

@@ -17,12 +17,12 @@ from datasette.views.table import TableView
 ABOVE_EVERY_VALUE = "\U0010ffff"
 BELOW_EVERY_VALUE = "$null"  # Datasette's token for NULL, which sorts first ascending
 BELOW_EVERY_TEXT_KEY = ""
-BELOW_EVERY_ROWID = str(-2**63)  # the smallest integer, which a table keyed by rowid pages after
+BELOW_EVERY_ROWID = str(-2**63)  # the smallest integer, which a table keyed by an integer pages after
 
 
 async def first_page_token(datasette, request) -> str | None:
     """A _next selecting every row, for the first page of a sorted table of one primary key or
-    keyed by rowid."""
+    keyed by rowid. (An INTEGER primary key is the rowid: text sorts after every integer.)"""
     try:
         db = datasette.get_database(route=tilde_decode(request.url_vars["database"]))
     except KeyError:
@@ -30,10 +30,11 @@ async def first_page_token(datasette, request) -> str | None:
     table = tilde_decode(request.url_vars["table"])
     if not await db.table_exists(table):
         return None  # a view pages by offset
-    primary_keys = await db.primary_keys(table)
+    primary_keys = [column for column in await db.table_column_details(table) if column.is_pk]
     if len(primary_keys) > 1:
         return None
-    below_every_key = BELOW_EVERY_TEXT_KEY if primary_keys else BELOW_EVERY_ROWID
+    keyed_by_integer = not primary_keys or primary_keys[0].type.upper() == "INTEGER"  # the rowid, by name or not
+    below_every_key = BELOW_EVERY_ROWID if keyed_by_integer else BELOW_EVERY_TEXT_KEY
     defaults = datasette.table_metadata(db.name, table)
     sort, sort_desc = request.args.get("_sort"), request.args.get("_sort_desc")
     if not sort and not sort_desc:

@@ -9,6 +9,7 @@ import pytest
 import sqlite_utils
 
 from form4db.build import build
+from form4db.schema import WIDE_TABLES
 
 from .conftest import CORPUS_XML, REPO
 
@@ -28,12 +29,14 @@ BY_TEXT = {"footnote_texts": "select text, text_hash from footnote_texts",
 
 def dump(db_path) -> dict:
     """Every row of every table (full-text shadow tables aside); filings without their source path,
-    which names the chunk a file was copied into."""
+    which names the chunk a file was copied into, and the screener's tables without the rowid they
+    declare, which numbers rows in the order they were derived."""
     db = sqlite_utils.Database(db_path)
     tables = [t for t in db.table_names() if not t.endswith(NOT_COMPARED) and not t.startswith("sqlite_")]
     dumped = {}
     for table in tables:
-        columns = [c for c in db[table].columns_dict if not (table == "filings" and c == "source_path")]
+        columns = [c for c in db[table].columns_dict
+                   if not (table == "filings" and c == "source_path") and not (table in WIDE_TABLES and c == "rowid")]
         query = BY_TEXT.get(table, f"select {', '.join(columns)} from {table}")
         dumped[table] = sorted(db.execute(query).fetchall(), key=repr)
     return dumped

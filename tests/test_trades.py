@@ -120,6 +120,7 @@ SCREENS = [  # (query string, the same screen written over the normalized tables
     ("insider_count__gt=1&transaction_code=P",
      "r.transaction_code = 'P' AND (SELECT count(*) FROM filing_owners o WHERE o.accession_number = r.accession_number) > 1"),
     ("is_derivative=1&transaction_code=M", "r.is_derivative = 1 AND r.transaction_code = 'M'"),
+    ("transaction_code=G&_sort=price", "r.transaction_code = 'G'"),  # gifts without a price sort first
 ]
 
 
