@@ -33,12 +33,13 @@ def heading(column: str) -> str:
 
 
 def hidden_columns(columns: list[str]) -> list[str]:
-    """The columns a table page leaves out: of a table keyed by rowid that has a stable id (a
-    filing's rows, the screener's; see schema.ROW_KEYS), Datasette's Link and rowid, or the rowid
-    the screener's tables declare, which a rebuild renumbers (the id links instead); and
+    """The columns a table page leaves out: of a table with a stable id (a filing's rows, the
+    screener's; see schema.ROW_KEYS), the key Datasette links each row by — Link and rowid, the
+    rowid the screener's tables declare, which a rebuild renumbers, or Link to the filing and
+    position — since the id links instead (the template links it like the first cell); and
     joint_insider_names, which insider_names shows."""
     key_columns = columns[:2] if columns[:2] == ["Link", "rowid"] else columns[:1]
-    keys = key_columns if "rowid" in key_columns and "id" in columns else []
+    keys = key_columns if key_columns and key_columns[0] in ("Link", "rowid") and "id" in columns else []
     return keys + [column for column in columns if column == "joint_insider_names"]
 
 

@@ -16,14 +16,18 @@ ROW_ID_CODES = {
     "deriv_transactions": "dt",
     "deriv_holdings": "dh",
 }
-# A filing's rows, owners, signatures and header entities are keyed by rowid, and their stable id
-# (accession number, code, position) is computed, not stored: stored, its 24 bytes took a place in
-# each row and again in the index of the key. A unique index on (accession_number, position) keeps
-# the ids unique and finds a filing's rows. The ids of Table I and II rows are indexed as well:
-# footnote_refs.row_id and trades.id point to them, and derive looks rows up by them.
+# A filing's rows, owners, signatures and header entities have a stable id (accession number,
+# code, position) computed, not stored: stored, its 24 bytes took a place in each row and again in
+# the index of the key. The transactions and owners are keyed by rowid, which derive reads them by,
+# and a unique index on (accession_number, position) keeps the ids unique and finds a filing's rows;
+# the ids of the transactions are indexed as well: trades.id points to them, and derive looks rows
+# up by them. The holdings, signatures and header entities are keyed by (accession_number, position)
+# itself, without a rowid (KEYED_BY_POSITION): no index beside the table. (Keyed so, the
+# transactions would grow: each of their other indexes would carry that key instead of a rowid.)
 ROW_KEYS = {**{table: (code, "row_seq") for table, code in ROW_ID_CODES.items()},
             "filing_owners": ("o", "owner_seq"), "signatures": ("s", "signature_seq"),
             "filing_entities": ("e", "entity_seq")}
+KEYED_BY_POSITION = ("nonderiv_holdings", "deriv_holdings", "signatures", "filing_entities")
 
 
 def computed_id(table: str) -> str:
@@ -136,8 +140,9 @@ CREATE TABLE IF NOT EXISTS nonderiv_holdings (
     value_owned NUMERIC,
     direct_indirect TEXT,
     nature_of_ownership TEXT,
-    source_row_key INTEGER
-);
+    source_row_key INTEGER,
+    PRIMARY KEY (accession_number, row_seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deriv_transactions (
     {computed_id("deriv_transactions")},
     accession_number TEXT REFERENCES filings(accession_number),
@@ -181,8 +186,9 @@ CREATE TABLE IF NOT EXISTS deriv_holdings (
     value_owned NUMERIC,
     direct_indirect TEXT,
     nature_of_ownership TEXT,
-    source_row_key INTEGER
-);
+    source_row_key INTEGER,
+    PRIMARY KEY (accession_number, row_seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS footnote_texts (
     id INTEGER PRIMARY KEY,
     text TEXT,
@@ -212,8 +218,9 @@ CREATE TABLE IF NOT EXISTS signatures (
     accession_number TEXT REFERENCES filings(accession_number),
     signature_seq INTEGER,
     signature_name TEXT,
-    signature_date TEXT
-);
+    signature_date TEXT,
+    PRIMARY KEY (accession_number, signature_seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS filing_entities (
     {computed_id("filing_entities")},
     accession_number TEXT REFERENCES filings(accession_number),
@@ -226,8 +233,9 @@ CREATE TABLE IF NOT EXISTS filing_entities (
     sic INTEGER,
     industry TEXT,
     state_of_incorporation TEXT,
-    fiscal_year_end TEXT
-);
+    fiscal_year_end TEXT,
+    PRIMARY KEY (accession_number, entity_seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS filing_texts (
     id TEXT PRIMARY KEY,
     accession_number TEXT REFERENCES filings(accession_number),
@@ -772,22 +780,25 @@ FILLED_WHEN_MOVED = {"trades": {"row_seq": "CAST(substr(id, length(accession_num
                      "trades_by_filing": JOINT_INSIDER_NAMES}
 
 
-def stored_before(table: str, columns: list[str]) -> bool:
+def stored_before(db: sqlite_utils.Database, table: str) -> bool:
     """Whether a table of this layout is stored as an earlier version stored it: with a column
-    computed now, or a wide table with its rowid undeclared."""
-    return bool(COMPUTED_SINCE & set(columns)) or (table in WIDE_TABLES and "rowid" not in columns)
+    computed now, a wide table with its rowid undeclared, or keyed by rowid where it is keyed by
+    position now."""
+    columns = table_columns(db, table)
+    return (bool(COMPUTED_SINCE & set(columns)) or (table in WIDE_TABLES and "rowid" not in columns)
+            or (table in KEYED_BY_POSITION and db[table].use_rowid))
 
 
 def compute_stored_ids(db: sqlite_utils.Database) -> None:
     """Create the derived tables that are missing, moving first the tables of a database built
-    when they stored their id (and the wide tables their roles and every insider's name, or left
-    their rowid undeclared): each is created anew and its rows copied with the same rowids
-    (trades_fts reads trades by them), the computed columns then computed. A move that was stopped
-    is finished."""
+    when they stored their id or were keyed by rowid (and the wide tables their roles and every
+    insider's name, or left their rowid undeclared): each is created anew and its rows copied with
+    the same rowids, if it has them (trades_fts reads trades by them), the computed columns then
+    computed. A move that was stopped is finished."""
     moved = [*ROW_KEYS, *WIDE_TABLES]
     db.conn.execute("PRAGMA legacy_alter_table = ON")  # the views go on naming the table, not the old one
     for table in moved:
-        if db[table].exists() and stored_before(table, table_columns(db, table)):
+        if db[table].exists() and stored_before(db, table):
             db.conn.execute(f"ALTER TABLE {table} RENAME TO {table}_stored_id")
     db.conn.execute("PRAGMA legacy_alter_table = OFF")
     db.conn.executescript(TABLES + DERIVED_TABLES)
@@ -801,9 +812,10 @@ def compute_stored_ids(db: sqlite_utils.Database) -> None:
         copied = [name for name in table_columns(db, table) if name in old_columns]
         names = ", ".join(f"[{name}]" for name in [*copied, *filled])
         values = ", ".join([*(f"[{name}]" for name in copied), *filled.values()])
+        rowid = "" if table in KEYED_BY_POSITION else "rowid, "
         with db.conn:  # the copy and the old table's drop at once
             db.conn.execute(f"DELETE FROM {table}")
-            db.conn.execute(f"INSERT INTO {table} (rowid, {names}) SELECT rowid, {values} FROM {old}")
+            db.conn.execute(f"INSERT INTO {table} ({rowid}{names}) SELECT {rowid}{values} FROM {old}")
             db.conn.execute(f"DROP TABLE {old}")
 
 
@@ -846,9 +858,11 @@ def create_indexes(db: sqlite_utils.Database, derived_indexes: bool = True) -> N
             if derived_indexes or not reads_derived(table, columns):
                 db[table].create_index(columns, if_not_exists=True)
     for table, (_, position) in ROW_KEYS.items():
-        db[table].create_index(["accession_number", position], unique=True, if_not_exists=True)
+        if table not in KEYED_BY_POSITION:
+            db[table].create_index(["accession_number", position], unique=True, if_not_exists=True)
     for table in ROW_ID_CODES:
-        db[table].create_index(["id"], unique=True, if_not_exists=True)
+        if table not in KEYED_BY_POSITION:
+            db[table].create_index(["id"], unique=True, if_not_exists=True)
     for table, columns, statement in PARTIAL_INDEXES:
         if derived_indexes or not reads_derived(table, columns):
             db.conn.execute(statement)

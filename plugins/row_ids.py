@@ -1,12 +1,14 @@
-"""A row's stable id stays its address: the tables keyed by rowid (a filing's rows, owners,
-signatures and header entities, the screener's tables) send /form4/<table>/<id> on to the row's
-page, so links made by id, before these tables were keyed by rowid or since, keep working.
+"""A row's stable id stays its address: the tables that compute it (a filing's rows, owners,
+signatures and header entities, the screener's tables), keyed by rowid or by filing and position,
+send /form4/<table>/<id> on to the row's page, so links made by id, before these tables were keyed
+so or since, keep working.
 
 The footnotes views compute their id and have no index on it: ?id= on them also filters on the
 accession number the id begins with, which their tables are keyed by, so it finds the row at once."""
 
 from datasette import hookimpl
 from datasette.filters import FilterArguments
+from datasette.utils import path_from_row_pks
 from datasette.utils.asgi import NotFound, Response
 
 from form4db.schema import ROW_KEYS, WIDE_TABLES
@@ -26,12 +28,14 @@ def register_routes():
 async def row_by_id(datasette, request):
     database, table = request.url_vars["database"], request.url_vars["table"]
     db = datasette.get_database(database)
-    found = await db.execute(f"SELECT rowid FROM [{table}] WHERE accession_number = ? AND id = ?",
+    keys = await db.primary_keys(table) or ["rowid"]
+    found = await db.execute(f"SELECT {', '.join(keys)} FROM [{table}] WHERE accession_number = ? AND id = ?",
                              [request.url_vars["accession"], request.url_vars["id"]])
     row = found.first()
     if row is None:
         raise NotFound(f"No {table} row has the id {request.url_vars['id']}")
-    return Response.redirect(datasette.urls.row(database, table, row[0]) + (request.url_vars["format"] or ""))
+    path = path_from_row_pks(row, keys, use_rowid=False)
+    return Response.redirect(datasette.urls.row(database, table, path) + (request.url_vars["format"] or ""))
 
 
 @hookimpl

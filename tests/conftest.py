@@ -106,6 +106,14 @@ def links_of(html: str) -> list[str]:
     return parser.links
 
 
+def in_load_order(db: sqlite_utils.Database, table: str) -> str:
+    """SQL for a table's rows in the order they were loaded, with their rowids; a table without
+    rowids by its key."""
+    if "WITHOUT ROWID" in db[table].schema.upper():
+        return f"select * from {table} order by {', '.join(db[table].pks)}"
+    return f"select rowid, * from {table} order by rowid"
+
+
 def rows(db, sql, params=()):
     """Query results as a list of dicts."""
     return [dict(row) for row in db.query(sql, params)]

@@ -13,7 +13,7 @@ from form4db.cli import cli
 from form4db.loader import CHILD_TABLES, LOADED_COLUMNS
 from form4db.readers.insider_datasets import DATASET_CANNOT_CARRY, to_date, to_owner
 
-from .conftest import CORPUS, CORPUS_XML
+from .conftest import CORPUS, CORPUS_XML, in_load_order
 
 pytestmark = pytest.mark.usefixtures("corpus")
 SLICE = CORPUS / "insider-datasets" / "2024q3_form345_slice"
@@ -189,11 +189,8 @@ def test_worker_processes_import_the_same_database(tmp_path, monkeypatch):
         assert "380 filings (380 new" in result.output and "2024q2_form345.zip: not a zip file" in result.output
     serial, parallel = databases
     for table in ["build_errors", "filings", *CHILD_TABLES, "footnote_texts"]:
-        keyed = "accession_number, seq" if table == "footnote_marks" else "rowid"  # one WITHOUT ROWID table
-        if table == "filing_footnotes":
-            keyed = "accession_number, footnote_id"
-        in_load_order = f"select * from {table} order by {keyed}"
-        assert parallel.execute(in_load_order).fetchall() == serial.execute(in_load_order).fetchall(), table
+        loaded = in_load_order(serial, table)
+        assert parallel.execute(loaded).fetchall() == serial.execute(loaded).fetchall(), table
     assert serial["deriv_transactions"].count == 141
     assert list((tmp_path / "scratch").iterdir()) == []
 

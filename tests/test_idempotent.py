@@ -7,7 +7,7 @@ import sqlite_utils
 
 from form4db.build import build
 
-from .conftest import CORPUS_XML
+from .conftest import CORPUS_XML, in_load_order
 
 pytestmark = pytest.mark.usefixtures("corpus")
 
@@ -60,10 +60,9 @@ def test_worker_processes_build_the_same_database(tmp_path, corpus_db_path, monk
     db_path = tmp_path / "jobs.db"
     report = build([str(CORPUS_XML)], str(db_path), jobs=2)
     assert (report.files, report.new, report.rows) == (441, 441, 2983)
-    in_load_order = "select rowid, * from {} order by rowid"
+    jobs, serial = sqlite_utils.Database(db_path), sqlite_utils.Database(corpus_db_path)
     for table in TABLES:  # the same rows with the same rowids: the load order is deterministic
-        assert (sqlite_utils.Database(db_path).execute(in_load_order.format(table)).fetchall()
-                == sqlite_utils.Database(corpus_db_path).execute(in_load_order.format(table)).fetchall())
+        assert jobs.execute(in_load_order(jobs, table)).fetchall() == serial.execute(in_load_order(serial, table)).fetchall()
 
 
 def test_a_changed_file_replaces_its_filing_whole(tmp_path):

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from form4db.build import build
 from form4db.loader import CHILD_TABLES
-from form4db.schema import OBSOLETE_INDEXES, ROW_KEYS, ensure_schema
+from form4db.schema import KEYED_BY_POSITION, OBSOLETE_INDEXES, ROW_KEYS, ensure_schema
 
 from .conftest import CORPUS, FICTIONAL, SAMPLE
 
@@ -100,10 +100,13 @@ def test_a_database_of_the_old_layout_moves_and_reads_the_same(before, tmp_path)
     # each text is searchable once: the index holds the texts, not the footnotes
     assert conn.execute("SELECT count(*) FROM footnote_texts_fts WHERE footnote_texts_fts MATCH 'weighted'").fetchone()[0] \
         == conn.execute("SELECT count(*) FROM footnote_texts WHERE text LIKE '%weighted%'").fetchone()[0] > 0
-    # The tables that stored their id compute it, keyed by rowid; search finds the same rows.
-    for table in ROW_KEYS:
-        assert sqlite_utils.Database(before)[table].pks == ["id"] and sqlite_utils.Database(conn)[table].pks == ["rowid"]
+    # The tables that stored their id compute it, keyed by rowid or by filing and position (no
+    # index beside the table); search finds the same rows.
+    for table, (_, position) in ROW_KEYS.items():
+        key = ["accession_number", position] if table in KEYED_BY_POSITION else ["rowid"]
+        assert sqlite_utils.Database(before)[table].pks == ["id"] and sqlite_utils.Database(conn)[table].pks == key
         assert computed_columns(before, table) == [] and computed_columns(after, table) == ["id"]
+        assert (f"idx_{table}_accession_number_{position}" in kinds) == (table not in KEYED_BY_POSITION)
     for table in ("trades", "trades_by_filing"):
         assert sqlite_utils.Database(before)[table].pks == ["id"] and sqlite_utils.Database(conn)[table].pks == ["rowid"]
         assert computed_columns(after, table) == ["id", "insider_names", "roles"]
@@ -114,10 +117,10 @@ def test_a_database_of_the_old_layout_moves_and_reads_the_same(before, tmp_path)
 def test_a_move_stopped_midway_is_finished_when_opened_again(before, tmp_path):
     after = tmp_path / "after.db"
     shutil.copy(before, after)
-    with sqlite3.connect(after) as conn:  # as if stopped after the first two tables were set aside
+    with sqlite3.connect(after) as conn:  # as if stopped after three tables were set aside
         conn.execute("PRAGMA legacy_alter_table = ON")
-        conn.execute("ALTER TABLE filing_owners RENAME TO filing_owners_stored_id")
-        conn.execute("ALTER TABLE trades RENAME TO trades_stored_id")
+        for table in ("filing_owners", "signatures", "trades"):
+            conn.execute(f"ALTER TABLE {table} RENAME TO {table}_stored_id")
     with sqlite3.connect(after) as conn:
         ensure_schema(sqlite_utils.Database(conn))
     for table in ("filing_owners", "trades", "signatures"):

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
+from form4db.schema import KEYED_BY_POSITION, ROW_KEYS
+
 from .conftest import METADATA, REPO, rows, site_for
 
 pytestmark = pytest.mark.usefixtures("corpus")
@@ -166,14 +168,22 @@ async def test_a_row_links_by_its_stable_id(real_db_path, real_db):
     assert 'content: "Joint insider names"' not in html
     row = (await site.client.get(f"/form4/trades/{rowid}.json?_shape=objects")).json()["rows"]
     assert [r["id"] for r in row] == [row_id]
+    # keyed by filing and position, a signature links its id to the row's page the same way
+    html = (await site.client.get("/form4/signatures?accession_number=0001628280-24-030951")).text
+    assert '<a href="/form4/signatures/0001628280-24-030951,1">0001628280-24-030951_s1</a>' in html
+    assert 'data-column="Link"' not in html and 'data-column="signature_name"' in html
 
 
 async def test_a_rows_stable_id_is_its_address(real_db_path, real_db):
     site = site_for(real_db_path)
     for table in ("trades", "trades_by_filing", "filing_owners", "signatures", "deriv_holdings"):
-        rowid, row_id = real_db.execute(f"select rowid, id from {table} order by rowid desc limit 1").fetchone()
+        # keyed by rowid, or by filing and position: Datasette's address of the row
+        key = f"accession_number || ',' || {ROW_KEYS[table][1]}" if table in KEYED_BY_POSITION else "rowid"
+        address, row_id = real_db.execute(f"select {key}, id from {table} order by {key} desc limit 1").fetchone()
         found = await site.client.get(f"/form4/{table}/{row_id}.json")
-        assert (found.status_code, found.headers["location"]) == (302, f"/form4/{table}/{rowid}.json"), table
+        assert (found.status_code, found.headers["location"]) == (302, f"/form4/{table}/{address}.json"), table
+        row = (await site.client.get(found.headers["location"] + "?_shape=objects")).json()["rows"]
+        assert [r["id"] for r in row] == [row_id], table
     missing = await site.client.get(f"/form4/trades/{row_id.rsplit('_', 1)[0]}_nt999")
     assert missing.status_code == 404
 
