@@ -18,6 +18,7 @@ from results import record
 
 from form4db.build import build
 from form4db.derive import derive
+from form4db.schema import WIDE_TABLES
 
 NOT_COMPARED = ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config")
 
@@ -30,9 +31,12 @@ def differing_rows(updated: Path, whole: Path) -> dict[str, int]:
               if not name.endswith(NOT_COMPARED) and not name.startswith("sqlite_")]
     differ = {}
     for table in tables:
-        count = conn.execute(f"SELECT (SELECT count(*) FROM (SELECT * FROM main.{table} EXCEPT "
-                             f"SELECT * FROM whole.{table})) + (SELECT count(*) FROM (SELECT * FROM "
-                             f"whole.{table} EXCEPT SELECT * FROM main.{table}))").fetchone()[0]
+        # The screener's tables number their rows in the order they were derived: rowid aside.
+        columns = ", ".join(name for _, name, *_ in conn.execute(f"PRAGMA table_info({table})")
+                            if not (table in WIDE_TABLES and name == "rowid"))
+        count = conn.execute(f"SELECT (SELECT count(*) FROM (SELECT {columns} FROM main.{table} EXCEPT "
+                             f"SELECT {columns} FROM whole.{table})) + (SELECT count(*) FROM (SELECT {columns} FROM "
+                             f"whole.{table} EXCEPT SELECT {columns} FROM main.{table}))").fetchone()[0]
         if count:
             differ[table] = count
     conn.close()

@@ -97,9 +97,9 @@ async def issuer(datasette, db, cik: int | None, offset: int, ticker: str | None
         return None
     company = company[0]
     ticker = ticker or company["ticker"]
-    industry = (await rows(db, "select e.sic, e.industry from filing_entities e join filings f using (accession_number) "
-                                "where e.cik = ? and e.role = 'issuer' and e.sic is not null "
-                                "order by f.filing_date desc, f.accession_number desc limit 1", [cik]))
+    industry = (await rows(db, """select e.sic, e.industry from filing_entities e join filings f using (accession_number)
+        where e.cik = ? and e.role = 'issuer' and e.sic is not null
+        order by f.filing_date desc, f.accession_number desc limit 1""", [cik]))
     monthly = await rows(db, """select * from (select month, buys_usd, sells_usd, plan_sales_usd,
         discretionary_sales_usd, unknown_sales_usd from monthly_activity where issuer_cik = ?
         order by month desc limit ?) order by month""", [cik, CHART_MONTHS])

@@ -62,7 +62,8 @@ def test_worker_processes_build_the_same_database(tmp_path, corpus_db_path, monk
     assert (report.files, report.new, report.rows) == (441, 441, 2983)
     jobs, serial = sqlite_utils.Database(db_path), sqlite_utils.Database(corpus_db_path)
     for table in TABLES:  # the same rows with the same rowids: the load order is deterministic
-        assert jobs.execute(in_load_order(jobs, table)).fetchall() == serial.execute(in_load_order(serial, table)).fetchall()
+        loaded = in_load_order(serial, table)
+        assert jobs.execute(loaded).fetchall() == serial.execute(loaded).fetchall(), table
 
 
 def test_a_changed_file_replaces_its_filing_whole(tmp_path):

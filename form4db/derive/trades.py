@@ -120,7 +120,8 @@ def insert_trades(conn: sqlite3.Connection, table: str, rows: str) -> None:
     derivative = int(table == "deriv_transactions")
     table_i_only = "NULL" if derivative else "t.{}"
     conn.execute(f"""INSERT INTO trades
-        SELECT NULL AS next_rowid, t.accession_number, t.row_seq, f.document_type, f.filing_date, f.acceptance_datetime,
+        SELECT NULL AS rowid,  -- the next
+               t.accession_number, t.row_seq, f.document_type, f.filing_date, f.acceptance_datetime,
                t.transaction_date, f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik, p.insider_name,
                p.insider_count, p.joint_insider_names, p.title, {', '.join(f'p.{role}' for role in INSIDER_ROLES)},
                t.security_title, {derivative}, t.transaction_code, t.acquired_disposed, t.shares, t.price_per_share,
@@ -156,7 +157,8 @@ def insert_trades_by_filing(conn: sqlite3.Connection, filings: str) -> None:
             SELECT g.*, b.owned_before, l.shares_owned_after AS owned_after FROM groups g
             JOIN nonderiv_transactions b ON b.accession_number = g.accession_number AND b.row_seq = g.first_seq
             JOIN nonderiv_transactions l ON l.accession_number = g.accession_number AND l.row_seq = g.last_seq)
-        SELECT NULL AS next_rowid, g.accession_number, f.document_type, f.filing_date, f.acceptance_datetime, g.transaction_code,
+        SELECT NULL AS rowid,  -- the next
+               g.accession_number, f.document_type, f.filing_date, f.acceptance_datetime, g.transaction_code,
                g.first_trade_date, g.last_trade_date, f.issuer_ticker_clean, f.issuer_cik, f.issuer_name, p.insider_cik,
                p.insider_name, p.insider_count, p.joint_insider_names, p.title,
                {', '.join(f'p.{role}' for role in INSIDER_ROLES)}, g.trades, g.shares,
