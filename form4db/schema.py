@@ -445,7 +445,7 @@ CREATE TABLE IF NOT EXISTS cluster_windows (
     total_usd NUMERIC
 );
 CREATE TABLE IF NOT EXISTS issuer_insiders (
-    id TEXT PRIMARY KEY,
+    id TEXT GENERATED ALWAYS AS (issuer_cik || '_' || owner_cik) VIRTUAL,
     issuer_cik INTEGER REFERENCES issuers(issuer_cik),
     owner_cik INTEGER REFERENCES owners(owner_cik),
     owner_name TEXT,
@@ -457,8 +457,9 @@ CREATE TABLE IF NOT EXISTS issuer_insiders (
     last_trade_date TEXT,
     last_trade_code TEXT,
     owned_after NUMERIC,
-    last_accession TEXT
-);
+    last_accession TEXT,
+    PRIMARY KEY (issuer_cik, owner_cik)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS exercise_sales (
     id TEXT PRIMARY KEY,
     accession_number TEXT REFERENCES filings(accession_number),
@@ -567,7 +568,7 @@ INDEXES = {
     "monthly_activity": [["issuer_cik", "month"], ["month"]],
     "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
     "exercise_sales": [["accession_number"], ["transaction_date"]],
-    "issuer_insiders": [["issuer_cik", DescIndex("last_filed")], ["owner_cik", DescIndex("last_filed")]],
+    "issuer_insiders": [["owner_cik", DescIndex("last_filed")]],  # keyed by issuer: a company's insiders
     # The screener and the presets. The wide tables are keyed by rowid, which every index ends
     # with, so an index of the filters and the sort column descending orders a page as Datasette
     # does (the sort column, then rowid): the page walks the index and stops, where an index that
@@ -600,7 +601,8 @@ OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_acce
                     "idx_deriv_transactions_acquired_disposed",
                     # a footnote by the footnotes view's id: row_ids filters ?id= on the accession number too
                     "idx_filing_footnotes_id",
-                    "idx_filing_entities_cik"]  # its issuers' entries: idx_filing_entities_issuer_cik
+                    "idx_filing_entities_cik",  # its issuers' entries: idx_filing_entities_issuer_cik
+                    "idx_issuer_insiders_issuer_cik_last_filed"]  # the table is keyed by issuer and owner
 
 # Indexes sqlite-utils does not declare: partial ones for the rows a screen looks for (late
 # filings, copies, issuers' header entries), which plain indexes on a mostly-NULL column would not
@@ -728,15 +730,16 @@ def analyze_new_indexes(db: sqlite_utils.Database) -> None:
         return
     stats = db.conn.execute("SELECT tbl, idx FROM sqlite_stat1 WHERE idx IS NOT NULL").fetchall()
     analyzed_tables, analyzed = {table for table, _ in stats}, {index for _, index in stats}
-    # A WITHOUT ROWID table's key is analyzed under the table's name.
-    new = [name for name, table in db.conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'")
-           if table in analyzed_tables and name not in analyzed
-           and not (name.startswith("sqlite_autoindex_") and table in analyzed)]
-    db.conn.execute("""DELETE FROM sqlite_stat1 WHERE idx IS NOT NULL
-        AND idx NOT IN (SELECT name FROM sqlite_master WHERE type IN ('index', 'table'))""")
+    indexes = db.conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'").fetchall()
+    # The key of a WITHOUT ROWID table, which sqlite_master does not list, is analyzed under its name.
+    indexes += [(name, name) for name, sql in db.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+                if "WITHOUT ROWID" in (sql or "").upper()]
+    db.conn.executemany("DELETE FROM sqlite_stat1 WHERE idx = ?",
+                        [(gone,) for gone in analyzed - {name for name, _ in indexes}])
     db.conn.execute("PRAGMA analysis_limit = 1000")  # approximate statistics, in bounded time, as the build's
-    for name in new:
-        db.conn.execute(f"ANALYZE [{name}]")
+    for name, table in indexes:
+        if table in analyzed_tables and name not in analyzed:
+            db.conn.execute(f"ANALYZE [{name}]")
 
 
 def migrate_footnotes(db: sqlite_utils.Database) -> None:
@@ -817,10 +820,10 @@ def stored_before(db: sqlite_utils.Database, table: str) -> bool:
 def compute_stored_ids(db: sqlite_utils.Database) -> None:
     """Create the derived tables that are missing, moving first the tables of a database built
     when they stored their id or were keyed by rowid (and the wide tables their roles and every
-    insider's name, or left their rowid undeclared): each is created anew and its rows copied with
-    the same rowids, if it has them (trades_fts reads trades by them), the computed columns then
-    computed. A move that was stopped is finished."""
-    moved = [*ROW_KEYS, *WIDE_TABLES]
+    insider's name, or left their rowid undeclared; issuer_insiders, its id): each is created anew
+    and its rows copied with the same rowids, if it has them (trades_fts reads trades by them), the
+    computed columns then computed. A move that was stopped is finished."""
+    moved = [*ROW_KEYS, *WIDE_TABLES, "issuer_insiders"]
     db.conn.execute("PRAGMA legacy_alter_table = ON")  # the views go on naming the table, not the old one
     for table in moved:
         if db[table].exists() and stored_before(db, table):
@@ -837,7 +840,7 @@ def compute_stored_ids(db: sqlite_utils.Database) -> None:
         copied = [name for name in table_columns(db, table) if name in old_columns]
         names = ", ".join(f"[{name}]" for name in [*copied, *filled])
         values = ", ".join([*(f"[{name}]" for name in copied), *filled.values()])
-        rowid = "" if table in KEYED_BY_POSITION else "rowid, "
+        rowid = "" if "WITHOUT ROWID" in db[table].schema.upper() else "rowid, "
         with db.conn:  # the copy and the old table's drop at once
             db.conn.execute(f"DELETE FROM {table}")
             db.conn.execute(f"INSERT INTO {table} ({rowid}{names}) SELECT {rowid}{values} FROM {old}")

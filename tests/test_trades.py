@@ -184,6 +184,12 @@ async def test_a_rows_stable_id_is_its_address(real_db_path, real_db):
         assert (found.status_code, found.headers["location"]) == (302, f"/form4/{table}/{address}.json"), table
         row = (await site.client.get(found.headers["location"] + "?_shape=objects")).json()["rows"]
         assert [r["id"] for r in row] == [row_id], table
+    # issuer_insiders is keyed by issuer and owner, which its id joins
+    issuer, owner = real_db.execute("select issuer_cik, owner_cik from issuer_insiders limit 1").fetchone()
+    found = await site.client.get(f"/form4/issuer_insiders/{issuer}_{owner}.json")
+    assert found.headers["location"] == f"/form4/issuer_insiders/{issuer},{owner}.json"
+    row = (await site.client.get(found.headers["location"] + "?_shape=objects")).json()["rows"]
+    assert [r["id"] for r in row] == [f"{issuer}_{owner}"]
     missing = await site.client.get(f"/form4/trades/{row_id.rsplit('_', 1)[0]}_nt999")
     assert missing.status_code == 404
 

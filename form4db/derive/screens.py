@@ -176,7 +176,7 @@ def derive_issuer_insiders(conn: sqlite3.Connection, scope: Scope) -> None:
         CROSS JOIN filing_owners o ON o.accession_number = a.accession_number"""
     pairs = "1" if scope.everything else f"(f.issuer_cik, o.owner_cik) IN ({affected})"
     conn.execute("DELETE FROM issuer_insiders" if scope.everything else
-                 f"DELETE FROM issuer_insiders WHERE id IN (SELECT issuer_cik || '_' || owner_cik FROM ({affected}))")
+                 f"DELETE FROM issuer_insiders WHERE (issuer_cik, owner_cik) IN ({affected})")
     conn.execute(f"""
         INSERT INTO issuer_insiders
         WITH filed AS (
@@ -198,7 +198,7 @@ def derive_issuer_insiders(conn: sqlite3.Connection, scope: Scope) -> None:
             FROM trades_by_filing b JOIN filings f ON f.accession_number = b.accession_number
             JOIN filing_owners o ON o.accession_number = b.accession_number
             WHERE o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL AND b.last_trade_date IS NOT NULL AND {pairs})
-        SELECT r.issuer_cik || '_' || r.owner_cik, r.issuer_cik, r.owner_cik, r.owner_name, r.roles, r.title,
+        SELECT r.issuer_cik, r.owner_cik, r.owner_name, r.roles, r.title,
                r.first_filed, r.last_filed, r.filings, t.last_trade_date, t.transaction_code, t.owned_after,
                r.accession_number
         FROM ranked r LEFT JOIN traded t
