@@ -732,8 +732,7 @@ def analyze_new_indexes(db: sqlite_utils.Database) -> None:
     analyzed_tables, analyzed = {table for table, _ in stats}, {index for _, index in stats}
     indexes = db.conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'").fetchall()
     # The key of a WITHOUT ROWID table, which sqlite_master does not list, is analyzed under its name.
-    indexes += [(name, name) for name, sql in db.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
-                if "WITHOUT ROWID" in (sql or "").upper()]
+    indexes += [(name, name) for name in db.table_names() if not has_rowid(db, name)]
     db.conn.executemany("DELETE FROM sqlite_stat1 WHERE idx = ?",
                         [(gone,) for gone in analyzed - {name for name, _ in indexes}])
     db.conn.execute("PRAGMA analysis_limit = 1000")  # approximate statistics, in bounded time, as the build's
@@ -814,7 +813,12 @@ def stored_before(db: sqlite_utils.Database, table: str) -> bool:
     position now."""
     columns = table_columns(db, table)
     return (bool(COMPUTED_SINCE & set(columns)) or (table in WIDE_TABLES and "rowid" not in columns)
-            or (table in KEYED_BY_POSITION and db[table].use_rowid))
+            or (table in KEYED_BY_POSITION and has_rowid(db, table)))
+
+
+def has_rowid(db: sqlite_utils.Database, table: str) -> bool:
+    """Whether a table has a rowid: it is not declared WITHOUT ROWID."""
+    return "WITHOUT ROWID" not in (db[table].schema or "").upper()
 
 
 def compute_stored_ids(db: sqlite_utils.Database) -> None:
@@ -840,7 +844,7 @@ def compute_stored_ids(db: sqlite_utils.Database) -> None:
         copied = [name for name in table_columns(db, table) if name in old_columns]
         names = ", ".join(f"[{name}]" for name in [*copied, *filled])
         values = ", ".join([*(f"[{name}]" for name in copied), *filled.values()])
-        rowid = "" if "WITHOUT ROWID" in db[table].schema.upper() else "rowid, "
+        rowid = "rowid, " if has_rowid(db, table) else ""
         with db.conn:  # the copy and the old table's drop at once
             db.conn.execute(f"DELETE FROM {table}")
             db.conn.execute(f"INSERT INTO {table} ({rowid}{names}) SELECT {rowid}{values} FROM {old}")

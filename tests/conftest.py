@@ -15,6 +15,7 @@ import yaml
 from datasette.app import Datasette
 
 from form4db.build import build
+from form4db.schema import has_rowid
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -109,7 +110,7 @@ def links_of(html: str) -> list[str]:
 def in_load_order(db: sqlite_utils.Database, table: str) -> str:
     """SQL for a table's rows in the order they were loaded, with their rowids; a table without
     rowids by its key."""
-    if "WITHOUT ROWID" in db[table].schema.upper():
+    if not has_rowid(db, table):
         return f"select * from {table} order by {', '.join(db[table].pks)}"
     return f"select rowid, * from {table} order by rowid"
 
