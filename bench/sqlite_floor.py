@@ -18,7 +18,7 @@ import click
 from results import record
 
 from form4db.loader import CHILD_TABLES, Loader
-from form4db.schema import FULL_TEXT, base_columns
+from form4db.schema import FOOTNOTE_TABLES, FULL_TEXT, base_columns
 
 
 def sqlite_floor(built: Path, scratch: Path) -> tuple[int, float]:
@@ -31,9 +31,10 @@ def sqlite_floor(built: Path, scratch: Path) -> tuple[int, float]:
     started = time.perf_counter()
     with conn:
         columns = base_columns()
-        for table in ("filings", *CHILD_TABLES, "footnote_texts"):  # in key order
+        for table in ("filings", *CHILD_TABLES, *FOOTNOTE_TABLES, "footnote_texts"):  # in key order
             names = ", ".join(name for name, _ in columns[table])
-            conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM built.{table}")
+            rowid = "rowid, " if table == "filings" else ""  # which the footnotes are filed under
+            conn.execute(f"INSERT INTO main.{table} ({rowid}{names}) SELECT {rowid}{names} FROM built.{table}")
         for table, columns in FULL_TEXT.items():
             loader.index_text(table, columns, 1)
     conn.execute("DETACH DATABASE built")

@@ -19,12 +19,12 @@ from typing import NamedTuple
 import sqlite_utils
 
 from .model import NOTICE_TABLES, ROW_TABLES, SOURCE_FORMATS, Filing
-from .schema import (FOOTNOTE_TEXT_LOOKUP, FULL_TEXT, ROW_ID_CODES, base_columns, create_indexes, ensure_schema,
-                     store_footnote_marks, store_footnotes, text_hash)
+from .schema import (FOOTNOTE_TABLES, FOOTNOTE_TEXT_LOOKUP, FULL_TEXT, ROW_ID_CODES, base_columns, create_indexes,
+                     ensure_schema, store_footnote_marks, store_footnotes, text_hash)
 
-# The tables holding a filing's rows, by accession_number.
-CHILD_TABLES = ("filing_owners", *ROW_TABLES, "filing_footnotes", "footnote_marks", "signatures", "filing_entities",
-                "filing_texts", "sale_notices", *NOTICE_TABLES)
+# The tables holding a filing's rows, by accession_number (its footnotes, FOOTNOTE_TABLES, by its rowid).
+CHILD_TABLES = ("filing_owners", *ROW_TABLES, "signatures", "filing_entities", "filing_texts", "sale_notices",
+                *NOTICE_TABLES)
 NOTICE_ID_CODES = {"proposed_sales": ("ps", "sale_seq"), "notice_acquisitions": ("na", "acquisition_seq"),
                    "notice_past_sales": ("np", "sale_seq")}
 # A batch's footnotes travel as (accession_number, footnote_id, text, text_hash). The loader stores each distinct
@@ -45,7 +45,6 @@ def loaded_columns() -> dict[str, list[str]]:
     them: derive fills those, and binding NULL for them costs more than the rest of the row)."""
     columns = base_columns()
     loaded = {table: [name for name, _ in columns[table]] for table in ("filings", *CHILD_TABLES)}
-    del loaded["filing_footnotes"], loaded["footnote_marks"]
     return {**loaded, LOADED_FOOTNOTES: LOADED_FOOTNOTE_COLUMNS, LOADED_MARKS: LOADED_MARK_COLUMNS}
 
 
@@ -340,8 +339,9 @@ class Loader:
     def delete_filings(self, accessions: list[str]) -> None:
         """Delete filings with their rows, and the footnote texts no other filing has."""
         keys = [(accession,) for accession in accessions]
-        self.conn.executemany("INSERT OR IGNORE INTO temp.deleted_texts "
-                              "SELECT text_id FROM filing_footnotes WHERE accession_number = ?", keys)
+        of_filing = "filing_rowid = (SELECT rowid FROM filings WHERE accession_number = ?)"
+        self.conn.executemany(f"INSERT OR IGNORE INTO temp.deleted_texts SELECT text_id FROM filing_footnotes WHERE {of_filing}",
+                              keys)
         for table, columns in FULL_TEXT.items():
             if table == "footnote_texts":
                 continue
@@ -351,6 +351,8 @@ class Loader:
                 f"SELECT 'delete', rowid, {names} FROM {table} WHERE accession_number = ?",
                 keys,
             )
+        for table in FOOTNOTE_TABLES:
+            self.conn.executemany(f"DELETE FROM {table} WHERE {of_filing}", keys)
         for table in (*CHILD_TABLES, "filings"):
             self.conn.executemany(f"DELETE FROM {table} WHERE accession_number = ?", keys)
         unused = ("id IN (SELECT id FROM temp.deleted_texts) "

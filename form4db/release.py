@@ -36,7 +36,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .loader import CHILD_TABLES
-from .schema import DERIVED_FULL_TEXT, FULL_TEXT, WIDE_TABLES, ensure_schema
+from .schema import DERIVED_FULL_TEXT, FOOTNOTE_TABLES, FULL_TEXT, WIDE_TABLES, ensure_schema
 
 DATABASE = "form4.db"
 COMPRESSED = "form4.db.gz"
@@ -203,6 +203,8 @@ def drop_before(conn: sqlite3.Connection, cutoff: str) -> None:
                  "WHERE filing_date IS NULL OR filing_date < ?", [cutoff])
     conn.execute("CREATE UNIQUE INDEX temp.dropped_accession ON dropped (accession_number)")
     dropped = "accession_number IN (SELECT accession_number FROM temp.dropped)"
+    for table in FOOTNOTE_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE filing_rowid IN (SELECT rowid FROM filings WHERE {dropped})")
     for table in (*CHILD_TABLES, *WIDE_TABLES, "exercise_sales", "filings"):
         conn.execute(f"DELETE FROM {table} WHERE {dropped}")
     conn.execute("DELETE FROM amendments WHERE amendment_accession IN (SELECT accession_number FROM temp.dropped)")

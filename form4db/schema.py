@@ -28,6 +28,8 @@ ROW_KEYS = {**{table: (code, "row_seq") for table, code in ROW_ID_CODES.items()}
             "filing_owners": ("o", "owner_seq"), "signatures": ("s", "signature_seq"),
             "filing_entities": ("e", "entity_seq")}
 KEYED_BY_POSITION = ("nonderiv_holdings", "deriv_holdings", "signatures", "filing_entities")
+# A filing's footnotes and footnote marks, under the filing's rowid (see FOOTNOTE_VIEWS).
+FOOTNOTE_TABLES = ("filing_footnotes", "footnote_marks")
 
 
 def computed_id(table: str) -> str:
@@ -195,23 +197,23 @@ CREATE TABLE IF NOT EXISTS footnote_texts (
     text_hash INTEGER
 );
 CREATE TABLE IF NOT EXISTS filing_footnotes (
-    accession_number TEXT REFERENCES filings(accession_number),
+    filing_rowid INTEGER,
     footnote_id TEXT,
     text_id INTEGER REFERENCES footnote_texts(id),
-    PRIMARY KEY (accession_number, footnote_id)
+    PRIMARY KEY (filing_rowid, footnote_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS footnote_fields (
     id INTEGER PRIMARY KEY,
     field_name TEXT UNIQUE
 );
 CREATE TABLE IF NOT EXISTS footnote_marks (
-    accession_number TEXT REFERENCES filings(accession_number),
+    filing_rowid INTEGER,
     seq INTEGER,
     footnote_id TEXT,
     row_table TEXT,
     row_seq INTEGER,
     field_id INTEGER REFERENCES footnote_fields(id),
-    PRIMARY KEY (accession_number, seq)
+    PRIMARY KEY (filing_rowid, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS signatures (
     {computed_id("signatures")},
@@ -628,29 +630,31 @@ PARTIAL_INDEXES = [
 FULL_TEXT = {"footnote_texts": ["text"], "filings": ["remarks"], "filing_texts": ["text"]}
 FOOTNOTE_TEXT_LOOKUP = "idx_footnote_texts_text_hash"  # the loader finds a text by its hash, also while loading
 
-def marked_row_id(mark: str) -> str:
-    """SQL for the id of the row a footnote mark (the footnote_marks row ``mark``) is on."""
-    return f"{mark}.accession_number || '_' || {mark}.row_table || {mark}.row_seq"
-
-
-def marked_row(mark: str, row: str) -> str:
-    """SQL: ``row`` is the row the footnote mark ``mark`` is on, given its table; found by the
-    row's key (accession_number, row_seq), not by the id both would have to spell out."""
-    return f"{row}.accession_number = {mark}.accession_number AND {row}.row_seq = {mark}.row_seq"
+def rows_marked(footnote: str, table: str) -> str:
+    """SQL joining to each footnote ``footnote`` (a row with accession_number and footnote_id) its
+    marks r on rows of ``table`` and those rows t, found by their key (accession_number, row_seq),
+    not by the id both would have to spell out."""
+    return f"""CROSS JOIN filings r_filing ON r_filing.accession_number = {footnote}.accession_number
+        CROSS JOIN footnote_marks r ON r.filing_rowid = r_filing.rowid AND r.footnote_id = {footnote}.footnote_id
+            AND r.row_table = '{ROW_ID_CODES[table]}'
+        CROSS JOIN {table} t ON t.accession_number = {footnote}.accession_number AND t.row_seq = r.row_seq"""
 
 
 # The footnotes and footnote references as published since the first release, over the tables
-# that store each text once and each reference without the keys it repeats.
+# that store each text once and each reference without the keys it repeats: they name their
+# filing by its rowid (as its full-text index does), not by the 20 characters of its accession
+# number, which took 178 bytes a filing in them and the index of the texts' filings.
 ROW_TABLE_OF_CODE = " ".join(f"WHEN '{code}' THEN '{table}'" for table, code in ROW_ID_CODES.items())
 FOOTNOTE_VIEWS = f"""
 CREATE VIEW IF NOT EXISTS footnotes AS
-    SELECT n.accession_number || '_' || n.footnote_id AS id, n.accession_number, n.footnote_id, t.text, n.text_id
-    FROM filing_footnotes n JOIN footnote_texts t ON t.id = n.text_id;
+    SELECT f.accession_number || '_' || n.footnote_id AS id, f.accession_number, n.footnote_id, t.text, n.text_id
+    FROM filings f JOIN filing_footnotes n ON n.filing_rowid = f.rowid JOIN footnote_texts t ON t.id = n.text_id;
 CREATE VIEW IF NOT EXISTS footnote_refs AS
-    SELECT accession_number || '_r' || seq AS id, accession_number, accession_number || '_' || footnote_id AS footnote,
-           footnote_id, CASE row_table {ROW_TABLE_OF_CODE} END AS table_name,
-           {marked_row_id("m")} AS row_id, row_seq, k.field_name
-    FROM footnote_marks m LEFT JOIN footnote_fields k ON k.id = m.field_id;
+    SELECT f.accession_number || '_r' || m.seq AS id, f.accession_number,
+           f.accession_number || '_' || m.footnote_id AS footnote, m.footnote_id,
+           CASE m.row_table {ROW_TABLE_OF_CODE} END AS table_name,
+           f.accession_number || '_' || m.row_table || m.row_seq AS row_id, m.row_seq, k.field_name
+    FROM filings f JOIN footnote_marks m ON m.filing_rowid = f.rowid LEFT JOIN footnote_fields k ON k.id = m.field_id;
 """
 # Kept by the derive step, not the loader; names and tickers are searched as written (no stemming),
 # without the size of each row's columns (columnsize=0), which only ranking reads: nothing ranks
@@ -698,6 +702,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     db.conn.executescript(TABLES)
     migrate_footnotes(db)
     key_footnote_fields(db)
+    key_footnotes_by_filing(db)
     add_missing_columns(db)
     compute_stored_ids(db)
     for name in OBSOLETE_INDEXES:
@@ -782,6 +787,32 @@ def key_footnote_fields(db: sqlite_utils.Database) -> None:
             db.conn.execute("DROP TABLE footnote_marks_named")
 
 
+def key_footnotes_by_filing(db: sqlite_utils.Database) -> None:
+    """Move the footnotes and marks of a database that filed them under the accession number to
+    the filing's rowid, with statistics if the database has them. A move that was stopped is
+    finished."""
+    for table in FOOTNOTE_TABLES:
+        if "accession_number" in table_columns(db, table):
+            db.conn.executescript(f"""
+                DROP VIEW IF EXISTS footnotes;
+                DROP VIEW IF EXISTS footnote_refs;
+                ALTER TABLE {table} RENAME TO {table}_by_accession;""")
+    db.conn.executescript(TABLES)
+    for table in FOOTNOTE_TABLES:
+        old = f"{table}_by_accession"
+        if not db[old].exists():
+            continue
+        names = ", ".join(f"o.[{name}]" for name in table_columns(db, table) if name != "filing_rowid")
+        with db.conn:  # the copy and the old table's drop at once
+            db.conn.execute(f"DELETE FROM {table}")
+            db.conn.execute(f"""INSERT INTO {table} SELECT f.rowid, {names}
+                FROM {old} o JOIN filings f ON f.accession_number = o.accession_number ORDER BY 1, 2""")
+            db.conn.execute(f"DROP TABLE {old}")
+            if db["sqlite_stat1"].exists():
+                db.conn.execute("PRAGMA analysis_limit = 1000")
+                db.conn.execute(f"ANALYZE [{table}]")
+
+
 def add_missing_columns(db: sqlite_utils.Database) -> None:
     """Add the columns a table of an earlier version lacks, at its end."""
     for table, columns in base_columns().items():
@@ -854,26 +885,27 @@ def compute_stored_ids(db: sqlite_utils.Database) -> None:
 def store_footnotes(conn: sqlite3.Connection, staged: str) -> None:
     """Store the footnotes in the table ``staged`` (accession_number, footnote_id, text, text_hash):
     each text not stored yet into footnote_texts, in the order first met, then each filing's
-    footnote as the key of its text."""
+    footnote, under the filing's rowid, as the key of its text."""
     conn.execute(f"""INSERT INTO footnote_texts (text, text_hash)
         SELECT text, text_hash FROM {staged} n
         WHERE NOT EXISTS (SELECT 1 FROM footnote_texts t WHERE t.text_hash = n.text_hash AND t.text IS n.text)
         GROUP BY text_hash, text ORDER BY min(rowid)""")
-    conn.execute(f"""INSERT INTO filing_footnotes (accession_number, footnote_id, text_id)
-        SELECT accession_number, footnote_id,
+    conn.execute(f"""INSERT INTO filing_footnotes (filing_rowid, footnote_id, text_id)
+        SELECT f.rowid, n.footnote_id,
                (SELECT t.id FROM footnote_texts t WHERE t.text_hash = n.text_hash AND t.text IS n.text)
-        FROM {staged} n""")
+        FROM {staged} n JOIN filings f ON f.accession_number = n.accession_number""")
 
 
 def store_footnote_marks(conn: sqlite3.Connection, staged: str) -> None:
     """Store the footnote marks in the table ``staged`` (accession_number, seq, footnote_id,
     row_table, row_seq, field_name), each field name as its key in footnote_fields: a name met
-    for the first time is added there (18 names mark 4.6 markers a filing)."""
+    for the first time is added there (18 names mark 4.6 markers a filing), each filing by its rowid."""
     conn.execute(f"""INSERT OR IGNORE INTO footnote_fields (field_name)
         SELECT DISTINCT field_name FROM {staged} WHERE field_name IS NOT NULL ORDER BY field_name""")
-    conn.execute(f"""INSERT INTO footnote_marks (accession_number, seq, footnote_id, row_table, row_seq, field_id)
-        SELECT m.accession_number, m.seq, m.footnote_id, m.row_table, m.row_seq, k.id
-        FROM {staged} m LEFT JOIN footnote_fields k ON k.field_name = m.field_name""")
+    conn.execute(f"""INSERT INTO footnote_marks (filing_rowid, seq, footnote_id, row_table, row_seq, field_id)
+        SELECT f.rowid, m.seq, m.footnote_id, m.row_table, m.row_seq, k.id
+        FROM {staged} m JOIN filings f ON f.accession_number = m.accession_number
+        LEFT JOIN footnote_fields k ON k.field_name = m.field_name""")
 
 
 def text_hash(text: str | None) -> int:

@@ -227,11 +227,12 @@ async def search(datasette, db, q: str) -> dict:
         order by i.issuer_name limit 50""", [*patterns, q.upper()])
     found["insiders"] = await rows(db, f"""select owner_cik, owner_name from owners
         where {every_word('owner_name')} order by owner_name limit 50""", patterns)
-    # Each matching text once: a filing whose footnote reads so, and how many others do.
+    # Each matching text once: the newest loaded filing whose footnote reads so, and how many others do.
     found["footnotes"] = await rows(db, """select snippet(footnote_texts_fts, -1, '<mark>', '</mark>', '…', 24) as snippet,
-            (select max(accession_number) from filing_footnotes f where f.text_id = footnote_texts_fts.rowid)
+            (select accession_number from filings where rowid = (
+                select max(filing_rowid) from filing_footnotes n where n.text_id = footnote_texts_fts.rowid))
                 as accession_number,
-            (select count(*) from filing_footnotes f where f.text_id = footnote_texts_fts.rowid) as filings
+            (select count(*) from filing_footnotes n where n.text_id = footnote_texts_fts.rowid) as filings
         from footnote_texts_fts where footnote_texts_fts match escape_fts(?) order by rank limit 10""", [q])
     found["remarks"] = await rows(db, """select f.accession_number, snippet(filings_fts, -1, '<mark>', '</mark>', '…', 24)
         as snippet from filings_fts join filings f on f.rowid = filings_fts.rowid

@@ -12,6 +12,7 @@ from form4db.build import build, import_datasets
 from form4db.cli import cli
 from form4db.loader import CHILD_TABLES, LOADED_COLUMNS
 from form4db.readers.insider_datasets import DATASET_CANNOT_CARRY, to_date, to_owner
+from form4db.schema import FOOTNOTE_TABLES
 
 from .conftest import CORPUS, CORPUS_XML, in_load_order
 
@@ -188,7 +189,7 @@ def test_worker_processes_import_the_same_database(tmp_path, monkeypatch):
         assert result.exit_code == 0, result.output
         assert "380 filings (380 new" in result.output and "2024q2_form345.zip: not a zip file" in result.output
     serial, parallel = databases
-    for table in ["build_errors", "filings", *CHILD_TABLES, "footnote_texts"]:
+    for table in ["build_errors", "filings", *CHILD_TABLES, *FOOTNOTE_TABLES, "footnote_texts"]:
         loaded = in_load_order(serial, table)
         assert parallel.execute(loaded).fetchall() == serial.execute(loaded).fetchall(), table
     assert serial["deriv_transactions"].count == 141

@@ -21,8 +21,7 @@ NOT_COMPARED = ("_fts", "_fts_data", "_fts_idx", "_fts_docsize", "_fts_config", 
 # Footnote texts and the names of marked fields are numbered in the order first loaded: compare
 # the texts and names, not their numbers.
 BY_TEXT = {"footnote_texts": "select text, text_hash from footnote_texts",
-           "filing_footnotes": "select n.accession_number, n.footnote_id, t.text from filing_footnotes n "
-                               "join footnote_texts t on t.id = n.text_id",
+           "filing_footnotes": "select accession_number, footnote_id, text from footnotes",
            "footnote_fields": "select field_name from footnote_fields",
            "footnote_marks": "select * from footnote_refs"}
 

@@ -183,8 +183,9 @@ def test_a_marker_on_no_row_has_no_table_and_no_row_id(tmp_path):
     db = sqlite_utils.Database(tmp_path / "marks.db")
     ensure_schema(db)
     db.execute("INSERT INTO footnote_fields VALUES (1, 'nature_of_ownership'), (2, 'remarks')")
-    db.execute("INSERT INTO footnote_marks VALUES ('0000000000-23-000001', 1, 'F1', NULL, NULL, 2)")
-    db.execute("INSERT INTO footnote_marks VALUES ('0000000000-23-000001', 2, 'F2', 'dh', 3, 1)")
+    db.execute("INSERT INTO filings (rowid, accession_number) VALUES (7, '0000000000-23-000001')")
+    db.execute("INSERT INTO footnote_marks VALUES (7, 1, 'F1', NULL, NULL, 2)")
+    db.execute("INSERT INTO footnote_marks VALUES (7, 2, 'F2', 'dh', 3, 1)")
     assert db.execute("SELECT * FROM footnote_refs ORDER BY id").fetchall() == [
         ("0000000000-23-000001_r1", "0000000000-23-000001", "0000000000-23-000001_F1", "F1", None, None, None,
          "remarks"),
@@ -204,8 +205,9 @@ def test_marks_that_spelled_out_their_field_move_to_its_key(sample_db_path, tmp_
             DROP VIEW footnote_refs;
             CREATE TABLE marks_named (accession_number TEXT, seq INTEGER, footnote_id TEXT, row_table TEXT,
                                       row_seq INTEGER, field_name TEXT, PRIMARY KEY (accession_number, seq)) WITHOUT ROWID;
-            INSERT INTO marks_named SELECT m.accession_number, m.seq, m.footnote_id, m.row_table, m.row_seq, k.field_name
-                FROM footnote_marks m LEFT JOIN footnote_fields k ON k.id = m.field_id;
+            INSERT INTO marks_named SELECT f.accession_number, m.seq, m.footnote_id, m.row_table, m.row_seq, k.field_name
+                FROM footnote_marks m JOIN filings f ON f.rowid = m.filing_rowid
+                LEFT JOIN footnote_fields k ON k.id = m.field_id;
             DROP TABLE footnote_marks;
             DROP TABLE footnote_fields;
             ALTER TABLE marks_named RENAME TO footnote_marks;""")
@@ -217,6 +219,64 @@ def test_marks_that_spelled_out_their_field_move_to_its_key(sample_db_path, tmp_
     assert len(refs) == 1798 and values(named, "footnote_refs", columns_of(named, "footnote_refs")) == refs
     assert values(named, "footnote_fields", ["field_name"]) == [
         (name,) for name in sorted({ref[-1] for ref in refs if ref[-1]})]
+
+
+# The footnote tables and views as stop 34 published them: each filing under its accession number.
+FOOTNOTES_BY_ACCESSION = """
+    DROP VIEW footnotes;
+    DROP VIEW footnote_refs;
+    CREATE TABLE by_accession (accession_number TEXT, footnote_id TEXT, text_id INTEGER,
+                               PRIMARY KEY (accession_number, footnote_id)) WITHOUT ROWID;
+    INSERT INTO by_accession SELECT f.accession_number, n.footnote_id, n.text_id
+        FROM filing_footnotes n JOIN filings f ON f.rowid = n.filing_rowid;
+    DROP TABLE filing_footnotes;
+    ALTER TABLE by_accession RENAME TO filing_footnotes;
+    CREATE INDEX idx_filing_footnotes_text_id ON filing_footnotes (text_id);
+    CREATE TABLE marks_by_accession (accession_number TEXT, seq INTEGER, footnote_id TEXT, row_table TEXT,
+                                     row_seq INTEGER, field_id INTEGER, PRIMARY KEY (accession_number, seq)) WITHOUT ROWID;
+    INSERT INTO marks_by_accession SELECT f.accession_number, m.seq, m.footnote_id, m.row_table, m.row_seq, m.field_id
+        FROM footnote_marks m JOIN filings f ON f.rowid = m.filing_rowid;
+    DROP TABLE footnote_marks;
+    ALTER TABLE marks_by_accession RENAME TO footnote_marks;
+    CREATE VIEW footnotes AS
+        SELECT n.accession_number || '_' || n.footnote_id AS id, n.accession_number, n.footnote_id, t.text, n.text_id
+        FROM filing_footnotes n JOIN footnote_texts t ON t.id = n.text_id;
+    CREATE VIEW footnote_refs AS
+        SELECT accession_number || '_r' || seq AS id, accession_number, accession_number || '_' || footnote_id AS footnote,
+               footnote_id, CASE row_table WHEN 'nt' THEN 'nonderiv_transactions' WHEN 'nh' THEN 'nonderiv_holdings'
+                                           WHEN 'dt' THEN 'deriv_transactions' WHEN 'dh' THEN 'deriv_holdings' END,
+               accession_number || '_' || row_table || row_seq AS row_id, row_seq, k.field_name
+        FROM footnote_marks m LEFT JOIN footnote_fields k ON k.id = m.field_id;
+    ANALYZE;"""
+
+
+@pytest.mark.parametrize("stopped", [False, True])
+def test_footnotes_filed_under_the_accession_number_move_to_the_filings_rowid(sample_db_path, tmp_path, stopped):
+    """A database of stop 34's layout; and one whose move was stopped once a table was set aside."""
+    moved = tmp_path / "by_accession.db"
+    shutil.copy(sample_db_path, moved)
+    views = ("footnotes", "footnote_refs")
+    before = {view: values(moved, view, columns_of(moved, view)) for view in views}
+    with sqlite3.connect(moved) as conn:
+        conn.executescript(FOOTNOTES_BY_ACCESSION)
+        if stopped:
+            conn.executescript("DROP VIEW footnotes; ALTER TABLE filing_footnotes RENAME TO filing_footnotes_by_accession")
+    with sqlite3.connect(moved) as conn:
+        ensure_schema(sqlite_utils.Database(conn))
+    for view in views:
+        assert len(before[view]) > 1000 and values(moved, view, columns_of(moved, view)) == before[view], view
+    db = sqlite_utils.Database(moved)
+    assert db["filing_footnotes"].pks == ["filing_rowid", "footnote_id"] and db["footnote_marks"].pks == ["filing_rowid", "seq"]
+    assert not [name for name in published(moved) if name.endswith("_by_accession")]
+    # the texts' filings are indexed again, and the moved tables have statistics
+    assert [index.name for index in db["filing_footnotes"].indexes if not index.name.startswith("sqlite_")] \
+        == ["idx_filing_footnotes_text_id"]
+    analyzed = {name for (name,) in db.execute("SELECT idx FROM sqlite_stat1")}
+    assert {"filing_footnotes", "footnote_marks", "idx_filing_footnotes_text_id"} <= analyzed
+    # a filing's footnotes are found through its accession number's index, not by a scan
+    plan = " ".join(row[3] for row in db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM footnote_refs WHERE accession_number = '0000002488-23-000005'"))
+    assert "SCAN" not in plan
 
 
 def test_wide_tables_that_stored_every_insiders_name_move_and_read_the_same(sample_db_path, tmp_path):

@@ -14,7 +14,7 @@ import re
 import sqlite3
 from functools import lru_cache
 
-from ..schema import ROW_ID_CODES, marked_row
+from ..schema import rows_marked
 from .text_dates import DATE_IN_TEXT, iso_date
 
 NUMBER = r"(\d[\d,]*(?:\.\d+)?|\.\d+)"
@@ -99,9 +99,7 @@ def note_price_ranges(conn: sqlite3.Connection, table: str) -> None:
         WITH cited AS (
             SELECT DISTINCT t.rowid AS rid, t.row_seq, t.transaction_date AS day, t.price_per_share AS price, n.footnote
             FROM (SELECT DISTINCT footnote, accession_number, footnote_id FROM temp.footnote_ranges WHERE ranges > 1) n
-            CROSS JOIN footnote_marks r ON r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id
-            CROSS JOIN {table} t ON {marked_row('r', 't')}
-            WHERE r.row_table = ?),
+            {rows_marked('n', table)}),
         placed AS (
             SELECT *, dense_rank() OVER (PARTITION BY footnote ORDER BY row_seq) - 1 AS position,
                    count(*) OVER (PARTITION BY footnote) AS citing
@@ -109,11 +107,9 @@ def note_price_ranges(conn: sqlite3.Connection, table: str) -> None:
         SELECT c.rid, n.low, n.high FROM placed c JOIN temp.footnote_ranges n ON n.footnote = c.footnote
         WHERE n.day = c.day
            OR (n.day IS NULL AND (c.price {holds} OR c.price IS NULL AND n.ranges = c.citing AND n.seq = c.position))
-        ORDER BY c.rid, n.day IS NULL, n.ranges = c.citing AND n.seq = c.position DESC, c.footnote, n.seq""",
-                 [ROW_ID_CODES[table]])
+        ORDER BY c.rid, n.day IS NULL, n.ranges = c.citing AND n.seq = c.position DESC, c.footnote, n.seq""")
     conn.execute(f"""INSERT OR IGNORE INTO temp.price_range
         SELECT t.rowid, n.low, n.high FROM temp.footnote_ranges n
-        CROSS JOIN footnote_marks r ON r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id
-        CROSS JOIN {table} t ON {marked_row('r', 't')}
-        WHERE n.ranges = 1 AND r.row_table = ? AND t.price_per_share {holds}
-        ORDER BY t.rowid, r.seq""", [ROW_ID_CODES[table]])
+        {rows_marked('n', table)}
+        WHERE n.ranges = 1 AND t.price_per_share {holds}
+        ORDER BY t.rowid, r.seq""")

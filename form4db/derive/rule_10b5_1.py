@@ -23,7 +23,7 @@ import re
 import sqlite3
 from functools import lru_cache
 
-from ..schema import ROW_ID_CODES, marked_row
+from ..schema import rows_marked
 from .open_market import IS_OPEN_MARKET
 from .scope import Scope
 from .text_dates import DATE, iso_date
@@ -173,7 +173,8 @@ def filing_10b5_1(conn: sqlite3.Connection, scope: Scope) -> None:
                CASE WHEN is_10b5_1 THEN 'filing_footnote' ELSE 'filing_footnote_negative' END, footnote_id, adopted,
                covers, 1000 + row_number() OVER (PARTITION BY accession_number ORDER BY footnote, seq)
         FROM temp.footnote_10b5_1 n WHERE NOT EXISTS (
-            SELECT 1 FROM footnote_marks r WHERE r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id)""")
+            SELECT 1 FROM filings f JOIN footnote_marks r ON r.filing_rowid = f.rowid
+            WHERE f.accession_number = n.accession_number AND r.footnote_id = n.footnote_id)""")
     conn.execute("CREATE INDEX temp.filing_10b5_1_by_accession ON filing_10b5_1 (accession_number)")
 
 
@@ -193,10 +194,8 @@ def note_10b5_1(conn: sqlite3.Connection, table: str) -> None:
         SELECT t.rowid, n.is_10b5_1, CASE WHEN n.is_10b5_1 THEN 'footnote' ELSE 'footnote_negative' END,
                n.footnote_id, n.adopted
         FROM temp.footnote_10b5_1 n
-        CROSS JOIN footnote_marks r ON r.accession_number = n.accession_number AND r.footnote_id = n.footnote_id
-        CROSS JOIN {table} t ON {marked_row('r', 't')}
-        WHERE r.row_table = ?
-        ORDER BY t.rowid, n.is_10b5_1 DESC, n.footnote_id, n.seq""", [ROW_ID_CODES[table]])
+        {rows_marked('n', table)}
+        ORDER BY t.rowid, n.is_10b5_1 DESC, n.footnote_id, n.seq""")
     conn.execute(f"""INSERT OR IGNORE INTO temp.said_10b5_1
         SELECT t.rowid, s.is_10b5_1, s.evidence, s.footnote, s.adopted
         FROM temp.filing_10b5_1 s CROSS JOIN {table} t ON t.accession_number = s.accession_number
