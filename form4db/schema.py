@@ -28,6 +28,14 @@ ROW_KEYS = {**{table: (code, "row_seq") for table, code in ROW_ID_CODES.items()}
             "filing_owners": ("o", "owner_seq"), "signatures": ("s", "signature_seq"),
             "filing_entities": ("e", "entity_seq")}
 KEYED_BY_POSITION = ("nonderiv_holdings", "deriv_holdings", "signatures", "filing_entities")
+# The derived tables keyed by the columns their id joins with "_" (WITHOUT ROWID, the id computed):
+# stored, the id took a place in each row and again in an index beside the table, and an index of
+# the key's first column was a third copy.
+KEYED_BY_COLUMNS = {"issuer_insiders": ("issuer_cik", "owner_cik"),
+                    "insider_classes": ("owner_cik", "issuer_cik", "year"),
+                    "monthly_activity": ("issuer_cik", "month"),  # the id gives the month as YYYY-MM
+                    "cluster_windows": ("issuer_cik", "window_days", "last_buy"),
+                    "exercise_sales": ("accession_number", "transaction_date")}
 # A filing's footnotes and footnote marks, under the filing's rowid (see FOOTNOTE_VIEWS).
 FOOTNOTE_TABLES = ("filing_footnotes", "footnote_marks")
 
@@ -411,15 +419,16 @@ CREATE TABLE IF NOT EXISTS amendments (
     candidates INTEGER
 );
 CREATE TABLE IF NOT EXISTS insider_classes (
-    id TEXT PRIMARY KEY,
+    id TEXT GENERATED ALWAYS AS (owner_cik || '_' || issuer_cik || '_' || year) VIRTUAL,
     owner_cik INTEGER REFERENCES owners(owner_cik),
     issuer_cik INTEGER REFERENCES issuers(issuer_cik),
     year INTEGER,
     class TEXT,
-    prior_trade_months TEXT
-);
+    prior_trade_months TEXT,
+    PRIMARY KEY (owner_cik, issuer_cik, year)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS monthly_activity (
-    id TEXT PRIMARY KEY,
+    id TEXT GENERATED ALWAYS AS (issuer_cik || '_' || substr(month, 1, 7)) VIRTUAL,
     issuer_cik INTEGER REFERENCES issuers(issuer_cik),
     month TEXT,
     buys_usd NUMERIC,
@@ -433,10 +442,11 @@ CREATE TABLE IF NOT EXISTS monthly_activity (
     unknown_sales_usd NUMERIC,
     plan_sales INTEGER,
     discretionary_sales INTEGER,
-    unknown_sales INTEGER
-);
+    unknown_sales INTEGER,
+    PRIMARY KEY (issuer_cik, month)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cluster_windows (
-    id TEXT PRIMARY KEY,
+    id TEXT GENERATED ALWAYS AS (issuer_cik || '_' || window_days || '_' || last_buy) VIRTUAL,
     issuer_cik INTEGER REFERENCES issuers(issuer_cik),
     window_days INTEGER,
     first_buy TEXT,
@@ -444,8 +454,9 @@ CREATE TABLE IF NOT EXISTS cluster_windows (
     insiders INTEGER,
     insider_names TEXT,
     purchases INTEGER,
-    total_usd NUMERIC
-);
+    total_usd NUMERIC,
+    PRIMARY KEY (issuer_cik, window_days, last_buy)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS issuer_insiders (
     id TEXT GENERATED ALWAYS AS (issuer_cik || '_' || owner_cik) VIRTUAL,
     issuer_cik INTEGER REFERENCES issuers(issuer_cik),
@@ -463,7 +474,7 @@ CREATE TABLE IF NOT EXISTS issuer_insiders (
     PRIMARY KEY (issuer_cik, owner_cik)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS exercise_sales (
-    id TEXT PRIMARY KEY,
+    id TEXT GENERATED ALWAYS AS (accession_number || '_' || transaction_date) VIRTUAL,
     accession_number TEXT REFERENCES filings(accession_number),
     transaction_date TEXT,
     exercised NUMERIC,
@@ -471,8 +482,9 @@ CREATE TABLE IF NOT EXISTS exercise_sales (
     withheld NUMERIC,
     kept NUMERIC,
     sold_usd NUMERIC,
-    is_10b5_1 INTEGER
-);
+    is_10b5_1 INTEGER,
+    PRIMARY KEY (accession_number, transaction_date)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS trades (
     rowid INTEGER PRIMARY KEY,
     id TEXT GENERATED ALWAYS AS (accession_number || CASE is_derivative WHEN 1 THEN '_dt' ELSE '_nt' END || row_seq)
@@ -566,10 +578,10 @@ INDEXES = {
     "notice_past_sales": [["accession_number"]],
     "filing_texts": [["accession_number"]],
     "amendments": [["original_accession"]],
-    "insider_classes": [["owner_cik"], ["issuer_cik"]],
-    "monthly_activity": [["issuer_cik", "month"], ["month"]],
-    "cluster_windows": [["issuer_cik"], ["window_days", "last_buy"]],
-    "exercise_sales": [["accession_number"], ["transaction_date"]],
+    "insider_classes": [["issuer_cik"]],  # KEYED_BY_COLUMNS: their key finds rows by its first column
+    "monthly_activity": [["month"]],
+    "cluster_windows": [["window_days", "last_buy"]],
+    "exercise_sales": [["transaction_date"]],
     "issuer_insiders": [["owner_cik", DescIndex("last_filed")]],  # keyed by issuer: a company's insiders
     # The screener and the presets. The wide tables are keyed by rowid, which every index ends
     # with, so an index of the filters and the sort column descending orders a page as Datasette
@@ -604,7 +616,10 @@ OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_acce
                     # a footnote by the footnotes view's id: row_ids filters ?id= on the accession number too
                     "idx_filing_footnotes_id",
                     "idx_filing_entities_cik",  # its issuers' entries: idx_filing_entities_issuer_cik
-                    "idx_issuer_insiders_issuer_cik_last_filed"]  # the table is keyed by issuer and owner
+                    "idx_issuer_insiders_issuer_cik_last_filed",  # the table is keyed by issuer and owner
+                    # the first columns of these tables' keys
+                    "idx_insider_classes_owner_cik", "idx_monthly_activity_issuer_cik_month",
+                    "idx_cluster_windows_issuer_cik", "idx_exercise_sales_accession_number"]
 
 # Indexes sqlite-utils does not declare: partial ones for the rows a screen looks for (late
 # filings, copies, issuers' header entries), which plain indexes on a mostly-NULL column would not
@@ -855,10 +870,10 @@ def has_rowid(db: sqlite_utils.Database, table: str) -> bool:
 def compute_stored_ids(db: sqlite_utils.Database) -> None:
     """Create the derived tables that are missing, moving first the tables of a database built
     when they stored their id or were keyed by rowid (and the wide tables their roles and every
-    insider's name, or left their rowid undeclared; issuer_insiders, its id): each is created anew
+    insider's name, or left their rowid undeclared; the tables KEYED_BY_COLUMNS, their id): each is created anew
     and its rows copied with the same rowids, if it has them (trades_fts reads trades by them), the
     computed columns then computed. A move that was stopped is finished."""
-    moved = [*ROW_KEYS, *WIDE_TABLES, "issuer_insiders"]
+    moved = [*ROW_KEYS, *WIDE_TABLES, *KEYED_BY_COLUMNS]
     db.conn.execute("PRAGMA legacy_alter_table = ON")  # the views go on naming the table, not the old one
     for table in moved:
         if db[table].exists() and stored_before(db, table):

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from form4db.build import build
 from form4db.loader import CHILD_TABLES
-from form4db.schema import KEYED_BY_POSITION, OBSOLETE_INDEXES, ROW_KEYS, ensure_schema
+from form4db.schema import KEYED_BY_COLUMNS, KEYED_BY_POSITION, OBSOLETE_INDEXES, ROW_KEYS, ensure_schema
 
 from .conftest import CORPUS, FICTIONAL, SAMPLE
 
@@ -107,8 +107,9 @@ def test_a_database_of_the_old_layout_moves_and_reads_the_same(before, tmp_path)
         assert sqlite_utils.Database(before)[table].pks == ["id"] and sqlite_utils.Database(conn)[table].pks == key
         assert computed_columns(before, table) == [] and computed_columns(after, table) == ["id"]
         assert (f"idx_{table}_accession_number_{position}" in kinds) == (table not in KEYED_BY_POSITION)
-    assert sqlite_utils.Database(conn)["issuer_insiders"].pks == ["issuer_cik", "owner_cik"]
-    assert computed_columns(after, "issuer_insiders") == ["id"]
+    for table, key in KEYED_BY_COLUMNS.items():  # the derived tables keyed by the columns of their id
+        assert sqlite_utils.Database(before)[table].pks == ["id"] and sqlite_utils.Database(conn)[table].pks == list(key)
+        assert computed_columns(after, table) == ["id"]
     for table in ("trades", "trades_by_filing"):
         assert sqlite_utils.Database(before)[table].pks == ["id"] and sqlite_utils.Database(conn)[table].pks == ["rowid"]
         assert computed_columns(after, table) == ["id", "insider_names", "roles"]

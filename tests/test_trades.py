@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 from datasette.app import Datasette
+from datasette.utils import tilde_encode
 
-from form4db.schema import KEYED_BY_POSITION, ROW_KEYS
+from form4db.schema import KEYED_BY_COLUMNS, KEYED_BY_POSITION, ROW_KEYS
 
 from .conftest import METADATA, REPO, rows, site_for
 
@@ -184,12 +185,14 @@ async def test_a_rows_stable_id_is_its_address(real_db_path, real_db):
         assert (found.status_code, found.headers["location"]) == (302, f"/form4/{table}/{address}.json"), table
         row = (await site.client.get(found.headers["location"] + "?_shape=objects")).json()["rows"]
         assert [r["id"] for r in row] == [row_id], table
-    # issuer_insiders is keyed by issuer and owner, which its id joins
-    issuer, owner = real_db.execute("select issuer_cik, owner_cik from issuer_insiders limit 1").fetchone()
-    found = await site.client.get(f"/form4/issuer_insiders/{issuer}_{owner}.json")
-    assert found.headers["location"] == f"/form4/issuer_insiders/{issuer},{owner}.json"
-    row = (await site.client.get(found.headers["location"] + "?_shape=objects")).json()["rows"]
-    assert [r["id"] for r in row] == [f"{issuer}_{owner}"]
+    # the derived tables keyed by the columns their id joins (the month of monthly_activity's as YYYY-MM)
+    for table, key in KEYED_BY_COLUMNS.items():
+        *values, row_id = real_db.execute(f"select {', '.join(key)}, id from {table} order by id desc limit 1").fetchone()
+        found = await site.client.get(f"/form4/{table}/{row_id}.json")
+        address = ",".join(tilde_encode(str(value)) for value in values)
+        assert (found.status_code, found.headers["location"]) == (302, f"/form4/{table}/{address}.json"), table
+        row = (await site.client.get(found.headers["location"] + "?_shape=objects")).json()["rows"]
+        assert [r["id"] for r in row] == [row_id], table
     missing = await site.client.get(f"/form4/trades/{row_id.rsplit('_', 1)[0]}_nt999")
     assert missing.status_code == 404
 

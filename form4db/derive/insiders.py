@@ -45,7 +45,7 @@ def derive_insider_classes(conn: sqlite3.Connection, scope: Scope) -> None:
         WHERE t.superseded_by IS NULL AND {open_market_before_rows(scope)} AND t.transaction_date IS NOT NULL
           AND o.owner_cik IS NOT NULL AND f.issuer_cik IS NOT NULL AND {scope.pairs("o.owner_cik", "f.issuer_cik")}
         ORDER BY 1, 2, 3, 4""")
-    conn.executemany("INSERT INTO insider_classes VALUES (?, ?, ?, ?, ?, ?)", classified(traded))
+    conn.executemany("INSERT INTO insider_classes VALUES (?, ?, ?, ?, ?)", classified(traded))
 
 
 def insider_class_facts(scope: Scope) -> dict[str, str]:
@@ -76,4 +76,4 @@ def classified(traded):
         for _, _, year, month in trades:
             months_by_year.setdefault(year, set()).add(month)
         for year in months_by_year:
-            yield (f"{owner}_{issuer}_{year}", owner, issuer, year, *classify(months_by_year, year))
+            yield (owner, issuer, year, *classify(months_by_year, year))

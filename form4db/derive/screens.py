@@ -19,8 +19,7 @@ def derive_monthly_activity(conn: sqlite3.Connection, scope: Scope) -> None:
     conn.execute(f"DELETE FROM monthly_activity WHERE {scope.months('issuer_cik', 'month')}")
     conn.execute(f"""
         INSERT INTO monthly_activity
-        SELECT t.issuer_cik || '_' || strftime('%Y-%m', t.transaction_date),
-               t.issuer_cik,
+        SELECT t.issuer_cik,
                strftime('%Y-%m-01', t.transaction_date) AS month,
                round(coalesce(sum(CASE WHEN t.transaction_code = 'P' THEN t.value_usd END), 0), 2),
                round(coalesce(sum(CASE WHEN t.transaction_code = 'S' THEN t.value_usd END), 0), 2),
@@ -62,7 +61,8 @@ def derive_cluster_windows(conn: sqlite3.Connection, scope: Scope) -> None:
         purchases = f"{scope.read('nonderiv_transactions')} JOIN filings f ON f.accession_number = t.accession_number"
         kept = "1"
     else:
-        conn.execute(f"""DELETE FROM cluster_windows WHERE id IN (SELECT c.id FROM temp.scope_days d
+        conn.execute(f"""DELETE FROM cluster_windows WHERE (issuer_cik, window_days, last_buy) IN (
+            SELECT c.issuer_cik, c.window_days, c.last_buy FROM temp.scope_days d
             CROSS JOIN cluster_windows c ON c.issuer_cik = d.issuer_cik
             WHERE c.last_buy BETWEEN d.first_day AND date(d.last_day, '+{widest} days'))""")
         # Through the date index: the days from 90 before the first touched to 90 after the last.
@@ -82,10 +82,10 @@ def derive_cluster_windows(conn: sqlite3.Connection, scope: Scope) -> None:
           AND o.owner_cik IS NOT NULL AND {kept}
         ORDER BY f.issuer_cik, t.transaction_date, t.rowid""")
     first_days = {} if scope.everything else dict(conn.execute("SELECT issuer_cik, first_day FROM temp.scope_days"))
-    conn.executemany("INSERT INTO cluster_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    conn.executemany("INSERT INTO cluster_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      (row for issuer, issuer_buys in groupby(buys, key=itemgetter(0))
                       for row in windows_of(issuer, list(issuer_buys))
-                      if row[4] >= first_days.get(issuer, "")))  # a window ending earlier lacks older buys
+                      if row[3] >= first_days.get(issuer, "")))  # a window ending earlier lacks older buys
 
 
 def windows_of(issuer: int, buys: list[tuple]):
@@ -109,7 +109,7 @@ def windows_of(issuer: int, buys: list[tuple]):
                     del purchases_of[gone], name_of[gone]
                 valued -= gone_value is not None
                 start += 1
-            yield (f"{issuer}_{window}_{day}", issuer, window, buys[start][1], day, len(name_of),
+            yield (issuer, window, buys[start][1], day, len(name_of),
                    "; ".join(sorted(name_of.values())), end + 1 - start,
                    round(sum(values[start:end + 1]), 2) if valued else None)
 
@@ -140,7 +140,7 @@ def derive_exercise_sales(conn: sqlite3.Connection, scope: Scope) -> None:
                    max(CASE WHEN transaction_code = 'S' THEN is_10b5_1 END) AS is_10b5_1
             FROM nonderiv_transactions_amended WHERE transaction_code IN ('S', 'F') AND {affected}
             GROUP BY accession_number, transaction_date)
-        SELECT e.accession_number || '_' || e.transaction_date, e.accession_number, e.transaction_date,
+        SELECT e.accession_number, e.transaction_date,
                e.shares, s.shares, coalesce(s.withheld, 0), round(e.shares - s.shares - coalesce(s.withheld, 0), {EXACT_DECIMALS}),
                s.value_usd, s.is_10b5_1
         FROM exercised e JOIN sold s USING (accession_number, transaction_date)
