@@ -671,9 +671,10 @@ CREATE VIEW IF NOT EXISTS footnote_refs AS
            f.accession_number || '_' || m.row_table || m.row_seq AS row_id, m.row_seq, k.field_name
     FROM filings f JOIN footnote_marks m ON m.filing_rowid = f.rowid LEFT JOIN footnote_fields k ON k.id = m.field_id;
 """
-# Kept by the derive step, not the loader; names and tickers are searched as written (no stemming),
-# without the size of each row's columns (columnsize=0), which only ranking reads: nothing ranks
-# these matches, and the sizes took 26 bytes a filing.
+# Kept by the derive step, not the loader; names and tickers are searched as written (no stemming).
+# No full-text index keeps the size of each row's columns (columnsize=0): only ranking reads them,
+# and then tokenizes the matches' texts instead (footnotes and remarks are ranked among the newest
+# 5,000 matches); they took 26 bytes a filing here, 24 in the texts' and remarks' indexes.
 DERIVED_FULL_TEXT = {"trades": ["ticker", "issuer_name", "insider_names"]}
 
 # Reference §3.1: (code, meaning, SEC group, can appear as transactionCode in XML).
@@ -724,21 +725,25 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db.conn.execute(f"DROP INDEX IF EXISTS {name}")
     create_indexes(db)
     analyze_new_indexes(db)
-    for table, columns in FULL_TEXT.items():
-        if not db[table].detect_fts():
-            # No triggers: the loader indexes each batch in one statement (see Loader.index_text).
-            db[table].enable_fts(columns, tokenize="porter")
-    for table, columns in DERIVED_FULL_TEXT.items():
-        if db[f"{table}_fts_docsize"].exists():  # built by a version that kept the sizes
-            db.conn.execute(f"DROP TABLE {table}_fts")
-        if not db[table].detect_fts():
-            db.conn.execute(f"""CREATE VIRTUAL TABLE {table}_fts USING FTS5 ({', '.join(columns)},
-                content="{table}", columnsize=0)""")
-            db.conn.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('rebuild')")
+    create_full_text_indexes(db)
     db.conn.executescript(FOOTNOTE_VIEWS)
     db.conn.executemany(
         "INSERT OR REPLACE INTO transaction_codes VALUES (?, ?, ?, ?)", TRANSACTION_CODES
     )
+
+
+def create_full_text_indexes(db: sqlite_utils.Database) -> None:
+    """Create the full-text indexes that are missing, and again those of a database built when
+    they kept the size of each row's columns; each then reads its table. (No triggers: the loader
+    indexes each batch in one statement, see Loader.index_text, and derive its tables.)"""
+    for table, columns in {**FULL_TEXT, **DERIVED_FULL_TEXT}.items():
+        if db[f"{table}_fts_docsize"].exists():
+            db.conn.execute(f"DROP TABLE {table}_fts")
+        if not db[table].detect_fts():
+            stemmed = ", tokenize='porter'" if table in FULL_TEXT else ""
+            db.conn.execute(f"""CREATE VIRTUAL TABLE {table}_fts USING FTS5 ({', '.join(columns)}{stemmed},
+                content="{table}", columnsize=0)""")
+            db.conn.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('rebuild')")
 
 
 def analyze_new_indexes(db: sqlite_utils.Database) -> None:
@@ -783,8 +788,7 @@ def migrate_footnotes(db: sqlite_utils.Database) -> None:
         DROP TABLE temp.old_footnotes;
         DROP TABLE IF EXISTS footnotes_fts;
         DROP TABLE footnote_refs;
-        DROP TABLE footnotes;""")
-    db["footnote_texts"].enable_fts(["text"], tokenize="porter")
+        DROP TABLE footnotes;""")  # ensure_schema then indexes the texts
 
 
 def key_footnote_fields(db: sqlite_utils.Database) -> None:

@@ -17,6 +17,9 @@ PAGE_SIZE = 50
 CHART_MONTHS = 120  # ten years of monthly bars
 HOLDING_POINTS = 400  # the newest trades a holding chart draws, per company
 HOLDING_CHARTS = 6  # the companies with the most filings get a chart
+# The search ranks each index's newest matches, as the footnote_search query does: ranking tokenizes
+# every match's text (the indexes keep no sizes), which on a common word is most of the texts.
+RANKED_MATCHES = 5000
 EDGAR_COMPANY = "https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&CIK={}&type=4&owner=include"
 PAGES = {"pages/ticker/{ticker}.html", "pages/issuer/{cik}.html", "pages/insider/{cik}.html", "pages/search.html"}
 
@@ -201,9 +204,16 @@ def holding_charts(companies: list[dict], holdings: list[dict]) -> list:
     return charts
 
 
+def newest_matches(fts: str) -> str:
+    """SQL: the match is among the RANKED_MATCHES newest of the full-text index ``fts`` for :q."""
+    return (f"{fts}.rowid >= coalesce((select min(rowid) from (select rowid from {fts} where {fts} match escape_fts(:q) "
+            f"order by rowid desc limit {RANKED_MATCHES})), 0)")
+
+
 async def search(datasette, db, q: str) -> dict:
     """An exact ticker or CIK goes to its page; otherwise the tickers, companies and insiders whose
-    names hold every word typed, in any order, then footnotes and remarks that match."""
+    names hold every word typed, in any order, then the footnotes and remarks that match best
+    among the newest that match."""
     found = {"q": q, "redirect": None, "companies": [], "insiders": [], "footnotes": [], "remarks": []}
     if not q:
         return found
@@ -228,14 +238,16 @@ async def search(datasette, db, q: str) -> dict:
     found["insiders"] = await rows(db, f"""select owner_cik, owner_name from owners
         where {every_word('owner_name')} order by owner_name limit 50""", patterns)
     # Each matching text once: the newest loaded filing whose footnote reads so, and how many others do.
-    found["footnotes"] = await rows(db, """select snippet(footnote_texts_fts, -1, '<mark>', '</mark>', '…', 24) as snippet,
+    found["footnotes"] = await rows(db, f"""select snippet(footnote_texts_fts, -1, '<mark>', '</mark>', '…', 24) as snippet,
             (select accession_number from filings where rowid = (
                 select max(filing_rowid) from filing_footnotes n where n.text_id = footnote_texts_fts.rowid))
                 as accession_number,
             (select count(*) from filing_footnotes n where n.text_id = footnote_texts_fts.rowid) as filings
-        from footnote_texts_fts where footnote_texts_fts match escape_fts(?) order by rank limit 10""", [q])
-    found["remarks"] = await rows(db, """select f.accession_number, snippet(filings_fts, -1, '<mark>', '</mark>', '…', 24)
+        from footnote_texts_fts where footnote_texts_fts match escape_fts(:q) and {newest_matches("footnote_texts_fts")}
+        order by rank limit 10""", {"q": q})
+    found["remarks"] = await rows(db, f"""select f.accession_number, snippet(filings_fts, -1, '<mark>', '</mark>', '…', 24)
         as snippet from filings_fts join filings f on f.rowid = filings_fts.rowid
-        where filings_fts match escape_fts(?) order by rank limit 10""", [q])
+        where filings_fts match escape_fts(:q) and {newest_matches("filings_fts")}
+        order by rank limit 10""", {"q": q})
     found["footnote_search"] = datasette.urls.path("/form4/footnote_search?" + urlencode({"q": q}))
     return found

@@ -124,7 +124,11 @@ def test_a_database_of_the_old_layout_moves_and_reads_the_same(before, tmp_path)
     assert created - analyzed <= {"idx_nonderiv_transactions_sale_notice_id"}  # no notice in the fixture: empty
     assert analyzed <= set(kinds)
     assert searched(after, "Schwab") == searched(before, "Schwab") != []
-    assert "trades_fts_docsize" in schema_names(before) and "trades_fts_docsize" not in kinds  # columnsize=0
+    for table in ("trades", "filings"):  # the full-text indexes keep no sizes (columnsize=0)
+        assert f"{table}_fts_docsize" in schema_names(before) and f"{table}_fts_docsize" not in kinds, table
+    assert "footnote_texts_fts" in kinds and "footnote_texts_fts_docsize" not in kinds
+    assert conn.execute("SELECT count(*) FROM filings_fts WHERE filings_fts MATCH 'exhibit'").fetchone()[0] \
+        == conn.execute("SELECT count(*) FROM filings WHERE remarks LIKE '%exhibit%'").fetchone()[0] > 0
 
 
 def test_a_move_stopped_midway_is_finished_when_opened_again(before, tmp_path):

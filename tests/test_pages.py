@@ -6,6 +6,7 @@ import statistics
 from urllib.parse import urlsplit
 
 import pytest
+from datasette.plugins import pm
 
 from .conftest import links_of, rows, site_for
 
@@ -100,6 +101,18 @@ async def test_search_lists_companies_and_footnotes_apart(datasette):
     assert f'href="/issuer/{TESLA}">Tesla, Inc.</a>' in companies.split("<h2>Insiders</h2>")[0]
     weighted = (await datasette.client.get("/search", params={"q": "weighted average"})).text
     assert "<mark>weighted</mark>" in weighted.lower() and "Every footnote that matches" in weighted
+
+
+async def test_search_ranks_the_newest_matches_only(datasette, real_db, monkeypatch):
+    """Ranking tokenizes each match's text: the page ranks each index's newest matches (5,000)."""
+    monkeypatch.setattr(pm.get_plugin("entity_pages.py"), "RANKED_MATCHES", 3)
+    newest = [text for (text,) in real_db.execute("""select snippet(footnote_texts_fts, -1, '', '', '', 64)
+        from footnote_texts_fts where footnote_texts_fts match '"weighted average"' order by rowid desc limit 3""")]
+    assert len(newest) == 3
+    page = (await datasette.client.get("/search", params={"q": "weighted average"})).text
+    footnotes = page.split("<h2>Footnotes</h2>")[1].split("<h2>Remarks</h2>")[0]
+    assert footnotes.count("<li>") == 3
+    assert all(text[:40] in footnotes.replace("<mark>", "").replace("</mark>", "") for text in newest)
 
 
 async def test_a_footnote_text_many_filings_share_is_listed_once(datasette, real_db):
