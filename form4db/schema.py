@@ -717,6 +717,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     built by an earlier version (a column added since is added to it, at the end)."""
     db.conn.executescript(TABLES)
     migrate_footnotes(db)
+    rehash_footnote_texts(db)
     key_footnote_fields(db)
     key_footnotes_by_filing(db)
     add_missing_columns(db)
@@ -928,9 +929,19 @@ def store_footnote_marks(conn: sqlite3.Connection, staged: str) -> None:
 
 
 def text_hash(text: str | None) -> int:
-    """The 64-bit hash footnote_texts finds a text by (a signed integer, as SQLite stores it)."""
-    digest = hashlib.blake2b((text or "").encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    """The 32-bit hash footnote_texts finds a text by (a signed integer, which SQLite stores in 4
+    bytes; texts that share a hash are told apart by their text)."""
+    digest = hashlib.blake2b((text or "").encode("utf-8", "surrogatepass"), digest_size=4).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def rehash_footnote_texts(db: sqlite_utils.Database) -> None:
+    """Hash again the footnote texts of a database that hashed them to 64 bits (8 bytes a text in
+    the table and again in the index the loader finds them by)."""
+    if db.conn.execute("SELECT 1 FROM footnote_texts WHERE text_hash > 2147483647 OR text_hash < -2147483648 "
+                       "LIMIT 1").fetchone():
+        db.conn.create_function("text_hash", 1, text_hash, deterministic=True)
+        db.conn.execute("UPDATE footnote_texts SET text_hash = text_hash(text)")
 
 
 def create_indexes(db: sqlite_utils.Database, derived_indexes: bool = True) -> None:

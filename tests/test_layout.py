@@ -9,6 +9,7 @@ read where it is). A database of that layout moves to the new one when opened
 the same as well."""
 
 import gzip
+import hashlib
 import shutil
 import sqlite3
 from pathlib import Path
@@ -18,7 +19,8 @@ import sqlite_utils
 
 from form4db.build import build
 from form4db.loader import CHILD_TABLES
-from form4db.schema import KEYED_BY_COLUMNS, KEYED_BY_POSITION, OBSOLETE_INDEXES, ROW_KEYS, ensure_schema
+from form4db.schema import (KEYED_BY_COLUMNS, KEYED_BY_POSITION, OBSOLETE_INDEXES, ROW_KEYS, ensure_schema,
+                            store_footnotes, text_hash)
 
 from .conftest import CORPUS, FICTIONAL, SAMPLE
 
@@ -282,6 +284,30 @@ def test_footnotes_filed_under_the_accession_number_move_to_the_filings_rowid(sa
     plan = " ".join(row[3] for row in db.execute(
         "EXPLAIN QUERY PLAN SELECT * FROM footnote_refs WHERE accession_number = '0000002488-23-000005'"))
     assert "SCAN" not in plan
+
+
+def test_footnote_texts_hashed_to_64_bits_are_hashed_again_and_found(sample_db_path, tmp_path):
+    wide = tmp_path / "wide.db"
+    shutil.copy(sample_db_path, wide)
+    with sqlite3.connect(wide) as conn:
+        conn.create_function("hash64", 1, lambda text: int.from_bytes(
+            hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True))
+        conn.execute("UPDATE footnote_texts SET text_hash = hash64(text)")
+    db = sqlite_utils.Database(wide)
+    texts = values(wide, "footnote_texts", ["id", "text"])
+    ensure_schema(db)
+    assert values(wide, "footnote_texts", ["id", "text"]) == texts
+    assert all(hashed == text_hash(text) and -2**31 <= hashed < 2**31
+               for text, hashed in db.execute("SELECT text, text_hash FROM footnote_texts"))
+    # a text stored before is found by its new hash: another filing's footnote that reads the same shares it
+    text_id, text = texts[0]
+    db.execute("INSERT INTO filings (accession_number) VALUES ('0000000000-23-000009')")
+    db.execute("CREATE TEMP TABLE staged AS SELECT '0000000000-23-000009' AS accession_number, 'F1' AS footnote_id, "
+               "? AS text, ? AS text_hash", [text, text_hash(text)])
+    store_footnotes(db.conn, "temp.staged")
+    assert db["footnote_texts"].count == len(texts)
+    assert db.execute("SELECT text_id FROM footnotes WHERE accession_number = '0000000000-23-000009'").fetchall() \
+        == [(text_id,)]
 
 
 def test_wide_tables_that_stored_every_insiders_name_move_and_read_the_same(sample_db_path, tmp_path):
