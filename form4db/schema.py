@@ -218,7 +218,7 @@ CREATE TABLE IF NOT EXISTS footnote_marks (
     filing_rowid INTEGER,
     seq INTEGER,
     footnote_id TEXT,
-    row_table TEXT,
+    row_table INTEGER,
     row_seq INTEGER,
     field_id INTEGER REFERENCES footnote_fields(id),
     PRIMARY KEY (filing_rowid, seq)
@@ -651,7 +651,7 @@ def rows_marked(footnote: str, table: str) -> str:
     not by the id both would have to spell out."""
     return f"""CROSS JOIN filings r_filing ON r_filing.accession_number = {footnote}.accession_number
         CROSS JOIN footnote_marks r ON r.filing_rowid = r_filing.rowid AND r.footnote_id = {footnote}.footnote_id
-            AND r.row_table = '{ROW_ID_CODES[table]}'
+            AND r.row_table = {ROW_TABLE_NUMBERS[ROW_ID_CODES[table]]}
         CROSS JOIN {table} t ON t.accession_number = {footnote}.accession_number AND t.row_seq = r.row_seq"""
 
 
@@ -659,7 +659,20 @@ def rows_marked(footnote: str, table: str) -> str:
 # that store each text once and each reference without the keys it repeats: they name their
 # filing by its rowid (as its full-text index does), not by the 20 characters of its accession
 # number, which took 178 bytes a filing in them and the index of the texts' filings.
-ROW_TABLE_OF_CODE = " ".join(f"WHEN '{code}' THEN '{table}'" for table, code in ROW_ID_CODES.items())
+# footnote_marks numbers the table of a marked row (1 nonderiv_transactions … 4 deriv_holdings), in
+# a byte, where the code in the row's id took two.
+ROW_TABLE_NUMBERS = {code: number for number, code in enumerate(ROW_ID_CODES.values(), start=1)}
+TABLE_OF_ROW_TABLE = " ".join(f"WHEN {ROW_TABLE_NUMBERS[code]} THEN '{table}'" for table, code in ROW_ID_CODES.items())
+CODE_OF_ROW_TABLE = " ".join(f"WHEN {number} THEN '{code}'" for code, number in ROW_TABLE_NUMBERS.items())
+
+
+def row_table_number(code: str) -> str:
+    """SQL for the number footnote_marks gives the table of a row, from ``code``, the code in its id."""
+    numbers = " ".join(f"WHEN '{code_in_id}' THEN {number}" for code_in_id, number in ROW_TABLE_NUMBERS.items())
+    return f"CASE {code} {numbers} END"
+
+
+
 FOOTNOTE_VIEWS = f"""
 CREATE VIEW IF NOT EXISTS footnotes AS
     SELECT f.accession_number || '_' || n.footnote_id AS id, f.accession_number, n.footnote_id, t.text, n.text_id
@@ -667,8 +680,9 @@ CREATE VIEW IF NOT EXISTS footnotes AS
 CREATE VIEW IF NOT EXISTS footnote_refs AS
     SELECT f.accession_number || '_r' || m.seq AS id, f.accession_number,
            f.accession_number || '_' || m.footnote_id AS footnote, m.footnote_id,
-           CASE m.row_table {ROW_TABLE_OF_CODE} END AS table_name,
-           f.accession_number || '_' || m.row_table || m.row_seq AS row_id, m.row_seq, k.field_name
+           CASE m.row_table {TABLE_OF_ROW_TABLE} END AS table_name,
+           f.accession_number || '_' || CASE m.row_table {CODE_OF_ROW_TABLE} END || m.row_seq AS row_id, m.row_seq,
+           k.field_name
     FROM filings f JOIN footnote_marks m ON m.filing_rowid = f.rowid LEFT JOIN footnote_fields k ON k.id = m.field_id;
 """
 # Kept by the derive step, not the loader; names and tickers are searched as written (no stemming).
@@ -809,8 +823,8 @@ def key_footnote_fields(db: sqlite_utils.Database) -> None:
 
 def key_footnotes_by_filing(db: sqlite_utils.Database) -> None:
     """Move the footnotes and marks of a database that filed them under the accession number to
-    the filing's rowid, with statistics if the database has them. A move that was stopped is
-    finished."""
+    the filing's rowid (and named a marked row's table by the code in its id, not its number), with
+    statistics if the database has them. A move that was stopped is finished."""
     for table in FOOTNOTE_TABLES:
         if "accession_number" in table_columns(db, table):
             db.conn.executescript(f"""
@@ -822,7 +836,8 @@ def key_footnotes_by_filing(db: sqlite_utils.Database) -> None:
         old = f"{table}_by_accession"
         if not db[old].exists():
             continue
-        names = ", ".join(f"o.[{name}]" for name in table_columns(db, table) if name != "filing_rowid")
+        names = ", ".join(row_table_number("o.row_table") if name == "row_table" else f"o.[{name}]"
+                          for name in table_columns(db, table) if name != "filing_rowid")
         with db.conn:  # the copy and the old table's drop at once
             db.conn.execute(f"DELETE FROM {table}")
             db.conn.execute(f"""INSERT INTO {table} SELECT f.rowid, {names}
@@ -923,7 +938,7 @@ def store_footnote_marks(conn: sqlite3.Connection, staged: str) -> None:
     conn.execute(f"""INSERT OR IGNORE INTO footnote_fields (field_name)
         SELECT DISTINCT field_name FROM {staged} WHERE field_name IS NOT NULL ORDER BY field_name""")
     conn.execute(f"""INSERT INTO footnote_marks (filing_rowid, seq, footnote_id, row_table, row_seq, field_id)
-        SELECT f.rowid, m.seq, m.footnote_id, m.row_table, m.row_seq, k.id
+        SELECT f.rowid, m.seq, m.footnote_id, {row_table_number("m.row_table")}, m.row_seq, k.id
         FROM {staged} m JOIN filings f ON f.accession_number = m.accession_number
         LEFT JOIN footnote_fields k ON k.field_name = m.field_name""")
 

@@ -192,7 +192,7 @@ def test_a_marker_on_no_row_has_no_table_and_no_row_id(tmp_path):
     db.execute("INSERT INTO footnote_fields VALUES (1, 'nature_of_ownership'), (2, 'remarks')")
     db.execute("INSERT INTO filings (rowid, accession_number) VALUES (7, '0000000000-23-000001')")
     db.execute("INSERT INTO footnote_marks VALUES (7, 1, 'F1', NULL, NULL, 2)")
-    db.execute("INSERT INTO footnote_marks VALUES (7, 2, 'F2', 'dh', 3, 1)")
+    db.execute("INSERT INTO footnote_marks VALUES (7, 2, 'F2', 4, 3, 1)")  # deriv_holdings
     assert db.execute("SELECT * FROM footnote_refs ORDER BY id").fetchall() == [
         ("0000000000-23-000001_r1", "0000000000-23-000001", "0000000000-23-000001_F1", "F1", None, None, None,
          "remarks"),
@@ -208,11 +208,11 @@ def test_marks_that_spelled_out_their_field_move_to_its_key(sample_db_path, tmp_
     shutil.copy(sample_db_path, named)
     refs = values(named, "footnote_refs", columns_of(named, "footnote_refs"))
     with sqlite3.connect(named) as conn:
-        conn.executescript("""
+        conn.executescript(f"""
             DROP VIEW footnote_refs;
             CREATE TABLE marks_named (accession_number TEXT, seq INTEGER, footnote_id TEXT, row_table TEXT,
                                       row_seq INTEGER, field_name TEXT, PRIMARY KEY (accession_number, seq)) WITHOUT ROWID;
-            INSERT INTO marks_named SELECT f.accession_number, m.seq, m.footnote_id, m.row_table, m.row_seq, k.field_name
+            INSERT INTO marks_named SELECT f.accession_number, m.seq, m.footnote_id, {CODE_IN_ID}, m.row_seq, k.field_name
                 FROM footnote_marks m JOIN filings f ON f.rowid = m.filing_rowid
                 LEFT JOIN footnote_fields k ON k.id = m.field_id;
             DROP TABLE footnote_marks;
@@ -228,8 +228,10 @@ def test_marks_that_spelled_out_their_field_move_to_its_key(sample_db_path, tmp_
         (name,) for name in sorted({ref[-1] for ref in refs if ref[-1]})]
 
 
-# The footnote tables and views as stop 34 published them: each filing under its accession number.
-FOOTNOTES_BY_ACCESSION = """
+# The footnote tables and views as stop 34 published them: each filing under its accession number,
+# a marked row's table as the code in its id.
+CODE_IN_ID = "CASE m.row_table WHEN 1 THEN 'nt' WHEN 2 THEN 'nh' WHEN 3 THEN 'dt' WHEN 4 THEN 'dh' END"
+FOOTNOTES_BY_ACCESSION = f"""
     DROP VIEW footnotes;
     DROP VIEW footnote_refs;
     CREATE TABLE by_accession (accession_number TEXT, footnote_id TEXT, text_id INTEGER,
@@ -241,7 +243,7 @@ FOOTNOTES_BY_ACCESSION = """
     CREATE INDEX idx_filing_footnotes_text_id ON filing_footnotes (text_id);
     CREATE TABLE marks_by_accession (accession_number TEXT, seq INTEGER, footnote_id TEXT, row_table TEXT,
                                      row_seq INTEGER, field_id INTEGER, PRIMARY KEY (accession_number, seq)) WITHOUT ROWID;
-    INSERT INTO marks_by_accession SELECT f.accession_number, m.seq, m.footnote_id, m.row_table, m.row_seq, m.field_id
+    INSERT INTO marks_by_accession SELECT f.accession_number, m.seq, m.footnote_id, {CODE_IN_ID}, m.row_seq, m.field_id
         FROM footnote_marks m JOIN filings f ON f.rowid = m.filing_rowid;
     DROP TABLE footnote_marks;
     ALTER TABLE marks_by_accession RENAME TO footnote_marks;
