@@ -254,13 +254,13 @@ class Loader:
         values = batch.without(unchanged) if unchanged else batch.values
         with self.conn:
             self.delete_filings([accession for accession, result in outcome.items() if result == "replaced"])
-            first_rowids = {table: self.next_rowid(table) for table in ("filing_owners", *FULL_TEXT)}
+            first_rowids = {table: self.next_rowid(table) for table in FULL_TEXT}
             for table, table_values in values.items():
                 self.insert(table, table_values)
             self.store_footnotes()
             for table, columns in FULL_TEXT.items():
                 self.index_text(table, columns, first_rowids[table])
-            self.upsert_dimensions(first_rowids["filings"], first_rowids["filing_owners"])
+            self.upsert_dimensions(first_rowids["filings"])
             self.merge_sources(batch.filings, stored)
             for chunk in batched(batch.loaded_paths, 500):  # a file read now has no error left
                 self.conn.execute(f"DELETE FROM build_errors WHERE source_path IN ({', '.join('?' * len(chunk))})", chunk)
@@ -362,9 +362,9 @@ class Loader:
         self.conn.execute(f"DELETE FROM footnote_texts WHERE {unused}")
         self.conn.execute("DELETE FROM temp.deleted_texts")
 
-    def upsert_dimensions(self, first_filing: int, first_owner: int) -> None:
+    def upsert_dimensions(self, first_filing: int) -> None:
         """Keep each issuer and owner at the name of its most recent filing (by period, then
-        accession), from the filings and filing owners inserted from the given rowids on."""
+        accession), from the filings inserted from the given rowid on and their owners."""
         self.conn.execute(
             """INSERT INTO issuers
             SELECT issuer_cik, issuer_name, issuer_trading_symbol, coalesce(period_of_report, ''), accession_number
@@ -379,13 +379,13 @@ class Loader:
         self.conn.execute(
             """INSERT INTO owners
             SELECT o.owner_cik, o.owner_name, coalesce(f.period_of_report, ''), f.accession_number
-            FROM filing_owners o JOIN filings f ON f.accession_number = o.accession_number
-            WHERE o.rowid >= ? AND o.owner_cik IS NOT NULL ORDER BY 3, 4
+            FROM filings f JOIN filing_owners o ON o.accession_number = f.accession_number
+            WHERE f.rowid >= ? AND o.owner_cik IS NOT NULL ORDER BY 3, 4
             ON CONFLICT (owner_cik) DO UPDATE SET owner_name = excluded.owner_name,
                 as_of_period = excluded.as_of_period, as_of_accession = excluded.as_of_accession
             WHERE (excluded.as_of_period, excluded.as_of_accession)
                 >= (owners.as_of_period, owners.as_of_accession)""",
-            [first_owner],
+            [first_filing],
         )
 
     def build_indexes(self) -> None:

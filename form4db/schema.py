@@ -18,16 +18,16 @@ ROW_ID_CODES = {
 }
 # A filing's rows, owners, signatures and header entities have a stable id (accession number,
 # code, position) computed, not stored: stored, its 24 bytes took a place in each row and again in
-# the index of the key. The transactions and owners are keyed by rowid, which derive reads them by,
-# and a unique index on (accession_number, position) keeps the ids unique and finds a filing's rows;
-# the ids of the transactions are indexed as well: trades.id points to them, and derive looks rows
-# up by them. The holdings, signatures and header entities are keyed by (accession_number, position)
-# itself, without a rowid (KEYED_BY_POSITION): no index beside the table. (Keyed so, the
-# transactions would grow: each of their other indexes would carry that key instead of a rowid.)
+# the index of the key. The transactions are keyed by rowid, which derive reads them by, and a
+# unique index on (accession_number, position) keeps the ids unique and finds a filing's rows; their
+# ids are indexed as well: trades.id points to them, and derive looks rows up by them. The owners,
+# holdings, signatures and header entities are keyed by (accession_number, position) itself, without
+# a rowid (KEYED_BY_POSITION): no index beside the table. (Keyed so, the transactions would grow:
+# each of their other indexes would carry that key instead of a rowid.)
 ROW_KEYS = {**{table: (code, "row_seq") for table, code in ROW_ID_CODES.items()},
             "filing_owners": ("o", "owner_seq"), "signatures": ("s", "signature_seq"),
             "filing_entities": ("e", "entity_seq")}
-KEYED_BY_POSITION = ("nonderiv_holdings", "deriv_holdings", "signatures", "filing_entities")
+KEYED_BY_POSITION = ("filing_owners", "nonderiv_holdings", "deriv_holdings", "signatures", "filing_entities")
 # The derived tables keyed by the columns their id joins with "_" (WITHOUT ROWID, the id computed):
 # stored, the id took a place in each row and again in an index beside the table, and an index of
 # the key's first column was a third copy.
@@ -118,8 +118,9 @@ CREATE TABLE IF NOT EXISTS filing_owners (
     country TEXT,
     good_address INTEGER,
     owner_ccc TEXT,
-    sec_file_number TEXT
-);
+    sec_file_number TEXT,
+    PRIMARY KEY (accession_number, owner_seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS nonderiv_transactions (
     {computed_id("nonderiv_transactions")},
     accession_number TEXT REFERENCES filings(accession_number),
@@ -619,7 +620,8 @@ OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_acce
                     "idx_issuer_insiders_issuer_cik_last_filed",  # the table is keyed by issuer and owner
                     # the first columns of these tables' keys
                     "idx_insider_classes_owner_cik", "idx_monthly_activity_issuer_cik_month",
-                    "idx_cluster_windows_issuer_cik", "idx_exercise_sales_accession_number"]
+                    "idx_cluster_windows_issuer_cik", "idx_exercise_sales_accession_number",
+                    "idx_filing_owners_accession_number_owner_seq"]  # keyed by (accession_number, owner_seq)
 
 # Indexes sqlite-utils does not declare: partial ones for the rows a screen looks for (late
 # filings, copies, issuers' header entries), which plain indexes on a mostly-NULL column would not

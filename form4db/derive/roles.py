@@ -124,7 +124,7 @@ def derive_owner_roles(conn: sqlite3.Connection, scope: Scope) -> None:
         THEN (SELECT f.remarks FROM filings f WHERE f.accession_number = o.accession_number) END"""
     flags = {role: f"instr(',' || t.roles || ',', ',{role},') > 0" for role in OWNER_ROLES}
     update_changed(conn, "filing_owners", flags,
-                   f"""(SELECT o.rowid AS rowid, o.accession_number,
+                   f"""(SELECT o.accession_number, o.owner_seq,
                            owner_roles(o.officer_title, o.other_text, {remarks}) AS roles FROM filing_owners o
                         WHERE {scope.added("o.accession_number")} LIMIT -1) t""",
-                   scope.added("t.accession_number"))
+                   scope.added("t.accession_number"), key=("accession_number", "owner_seq"))

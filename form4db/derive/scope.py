@@ -116,17 +116,21 @@ class Scope:
             conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
-def update_changed(conn: sqlite3.Connection, table: str, columns: dict[str, str], source: str, where: str) -> None:
+def update_changed(conn: sqlite3.Connection, table: str, columns: dict[str, str], source: str, where: str,
+                   key: tuple[str, ...] = ("rowid",)) -> None:
     """Set each of ``columns`` to its SQL expression on the rows of ``table`` (``t`` in ``source``,
-    the table with whatever it joins) that ``where`` selects, writing only the rows where a value
-    changes: computing a row's values is cheap, rewriting the row and its index entries is not.
-    (LIMIT -1 keeps SQLite from merging the computed values into the update, which would compute
-    them again for the comparison; MATERIALIZED would say so too, but needs SQLite 3.35.)"""
+    the table with whatever it joins, found by the table's ``key``) that ``where`` selects,
+    writing only the rows where a value changes: computing a row's values is cheap, rewriting the
+    row and its index entries is not. (LIMIT -1 keeps SQLite from merging the computed values into
+    the update, which would compute them again for the comparison; MATERIALIZED would say so too,
+    but needs SQLite 3.35.)"""
     computed = ", ".join(f"{expression} AS {name}" for name, expression in columns.items())
+    keys = ", ".join(f"t.{column} AS key_{column}" for column in key)
+    same_row = " AND ".join(f"{table}.{column} = new.key_{column}" for column in key)
     old, new = (", ".join(f"{prefix}.{name}" for name in columns) for prefix in (table, "new"))
-    conn.execute(f"""WITH new AS (SELECT t.rowid AS rid, {computed} FROM {source} WHERE {where} LIMIT -1)
+    conn.execute(f"""WITH new AS (SELECT {keys}, {computed} FROM {source} WHERE {where} LIMIT -1)
         UPDATE {table} SET {", ".join(f"{name} = new.{name}" for name in columns)} FROM new
-        WHERE {table}.rowid = new.rid AND ({old}) IS NOT ({new})""")
+        WHERE {same_row} AND ({old}) IS NOT ({new})""")
 
 
 def update_in_groups(conn: sqlite3.Connection, table: str, facts_and_rows: list[tuple[dict[str, str], str]],
