@@ -340,8 +340,8 @@ class Loader:
         """Delete filings with their rows, and the footnote texts no other filing has."""
         keys = [(accession,) for accession in accessions]
         of_filing = "filing_rowid = (SELECT rowid FROM filings WHERE accession_number = ?)"
-        self.conn.executemany(f"INSERT OR IGNORE INTO temp.deleted_texts SELECT text_id FROM filing_footnotes WHERE {of_filing}",
-                              keys)
+        self.conn.executemany(
+            f"INSERT OR IGNORE INTO temp.deleted_texts SELECT text_id FROM filing_footnotes WHERE {of_filing}", keys)
         for table, columns in FULL_TEXT.items():
             if table == "footnote_texts":
                 continue

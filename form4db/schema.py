@@ -647,6 +647,19 @@ PARTIAL_INDEXES = [
 FULL_TEXT = {"footnote_texts": ["text"], "filings": ["remarks"], "filing_texts": ["text"]}
 FOOTNOTE_TEXT_LOOKUP = "idx_footnote_texts_text_hash"  # the loader finds a text by its hash, also while loading
 
+# footnote_marks numbers the table of a marked row (1 nonderiv_transactions … 4 deriv_holdings), in
+# a byte, where the code in the row's id took two.
+ROW_TABLE_NUMBERS = {code: number for number, code in enumerate(ROW_ID_CODES.values(), start=1)}
+TABLE_OF_ROW_TABLE = " ".join(f"WHEN {ROW_TABLE_NUMBERS[code]} THEN '{table}'" for table, code in ROW_ID_CODES.items())
+CODE_OF_ROW_TABLE = " ".join(f"WHEN {number} THEN '{code}'" for code, number in ROW_TABLE_NUMBERS.items())
+
+
+def row_table_number(code: str) -> str:
+    """SQL for the number footnote_marks gives the table of a row, from ``code``, the code in its id."""
+    numbers = " ".join(f"WHEN '{code_in_id}' THEN {number}" for code_in_id, number in ROW_TABLE_NUMBERS.items())
+    return f"CASE {code} {numbers} END"
+
+
 def rows_marked(footnote: str, table: str) -> str:
     """SQL joining to each footnote ``footnote`` (a row with accession_number and footnote_id) its
     marks r on rows of ``table`` and those rows t, found by their key (accession_number, row_seq),
@@ -661,20 +674,6 @@ def rows_marked(footnote: str, table: str) -> str:
 # that store each text once and each reference without the keys it repeats: they name their
 # filing by its rowid (as its full-text index does), not by the 20 characters of its accession
 # number, which took 178 bytes a filing in them and the index of the texts' filings.
-# footnote_marks numbers the table of a marked row (1 nonderiv_transactions … 4 deriv_holdings), in
-# a byte, where the code in the row's id took two.
-ROW_TABLE_NUMBERS = {code: number for number, code in enumerate(ROW_ID_CODES.values(), start=1)}
-TABLE_OF_ROW_TABLE = " ".join(f"WHEN {ROW_TABLE_NUMBERS[code]} THEN '{table}'" for table, code in ROW_ID_CODES.items())
-CODE_OF_ROW_TABLE = " ".join(f"WHEN {number} THEN '{code}'" for code, number in ROW_TABLE_NUMBERS.items())
-
-
-def row_table_number(code: str) -> str:
-    """SQL for the number footnote_marks gives the table of a row, from ``code``, the code in its id."""
-    numbers = " ".join(f"WHEN '{code_in_id}' THEN {number}" for code_in_id, number in ROW_TABLE_NUMBERS.items())
-    return f"CASE {code} {numbers} END"
-
-
-
 FOOTNOTE_VIEWS = f"""
 CREATE VIEW IF NOT EXISTS footnotes AS
     SELECT f.accession_number || '_' || n.footnote_id AS id, f.accession_number, n.footnote_id, t.text, n.text_id
@@ -892,9 +891,9 @@ def has_rowid(db: sqlite_utils.Database, table: str) -> bool:
 def compute_stored_ids(db: sqlite_utils.Database) -> None:
     """Create the derived tables that are missing, moving first the tables of a database built
     when they stored their id or were keyed by rowid (and the wide tables their roles and every
-    insider's name, or left their rowid undeclared; the tables KEYED_BY_COLUMNS, their id): each is created anew
-    and its rows copied with the same rowids, if it has them (trades_fts reads trades by them), the
-    computed columns then computed. A move that was stopped is finished."""
+    insider's name, or left their rowid undeclared; the tables KEYED_BY_COLUMNS, their id): each is
+    created anew and its rows copied with the same rowids, if it has them (trades_fts reads trades
+    by them), the computed columns then computed. A move that was stopped is finished."""
     moved = [*ROW_KEYS, *WIDE_TABLES, *KEYED_BY_COLUMNS]
     db.conn.execute("PRAGMA legacy_alter_table = ON")  # the views go on naming the table, not the old one
     for table in moved:
@@ -935,8 +934,9 @@ def store_footnotes(conn: sqlite3.Connection, staged: str) -> None:
 
 def store_footnote_marks(conn: sqlite3.Connection, staged: str) -> None:
     """Store the footnote marks in the table ``staged`` (accession_number, seq, footnote_id,
-    row_table, row_seq, field_name), each field name as its key in footnote_fields: a name met
-    for the first time is added there (18 names mark 4.6 markers a filing), each filing by its rowid."""
+    row_table, row_seq, field_name), each filing by its rowid and each field name as its key in
+    footnote_fields: a name met for the first time is added there (18 names mark 4.6 markers a
+    filing)."""
     conn.execute(f"""INSERT OR IGNORE INTO footnote_fields (field_name)
         SELECT DISTINCT field_name FROM {staged} WHERE field_name IS NOT NULL ORDER BY field_name""")
     conn.execute(f"""INSERT INTO footnote_marks (filing_rowid, seq, footnote_id, row_table, row_seq, field_id)
