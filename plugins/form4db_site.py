@@ -29,6 +29,8 @@ def render_cell(value, column, row, database, datasette):
         return filing_link(value, row, database, datasette)
     if column == "transaction_code" and isinstance(value, str) and value in CODE_MEANINGS:
         return coded(value) + Markup(" <small>{}</small>").format(CODE_MEANINGS[value].split(" of ")[0])
+    if column == "filing_rowid" and isinstance(value, int):  # footnotes filed under their filing's rowid
+        return Markup('<a href="{}">{}</a>').format(datasette.urls.table(database, "filings") + f"?rowid={value}", value)
     if column == "parse_quality" and value in PARSE_QUALITIES:
         return Markup('<abbr title="{}">{}</abbr>'.format(escape(PARSE_QUALITIES[value]), escape(value)))
     value = plain(value)

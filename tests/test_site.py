@@ -67,6 +67,15 @@ async def test_every_table_page_renders(datasette, corpus_db):
     assert "form4db" in home.text
 
 
+async def test_footnotes_filed_under_a_filings_rowid_link_the_filing(datasette):
+    page = (await datasette.client.get("/form4/filing_footnotes?_size=1")).text
+    [rowid] = re.findall(r'<a href="/form4/filings\?rowid=(\d+)">', page)
+    [filing] = (await datasette.client.get(f"/form4/filings.json?rowid={rowid}&_shape=array")).json()
+    texts = (await datasette.client.get("/form4/footnotes.json", params={
+        "accession_number": filing["accession_number"], "_shape": "array"})).json()
+    assert texts and f'?rowid={rowid}"' in (await datasette.client.get("/form4/footnote_marks?_size=1")).text
+
+
 async def test_row_page_links_issuer_label(datasette):
     response = await datasette.client.get("/form4/filings/0001628280-24-030951")
     assert response.status_code == 200
