@@ -30,7 +30,9 @@ ROW_KEYS = {**{table: (code, "row_seq") for table, code in ROW_ID_CODES.items()}
 KEYED_BY_POSITION = ("filing_owners", "nonderiv_holdings", "deriv_holdings", "signatures", "filing_entities")
 # The derived tables keyed by the columns their id joins with "_" (WITHOUT ROWID, the id computed):
 # stored, the id took a place in each row and again in an index beside the table, and an index of
-# the key's first column was a third copy.
+# the key's first column was a third copy. (cluster_windows is keyed in the order its screen reads
+# it, a window length's newest windows: (window_days, last_buy, issuer_cik), with no index beside;
+# nor a foreign key to issuers, whose row pages would count an issuer's windows by reading them all.)
 KEYED_BY_COLUMNS = {"issuer_insiders": ("issuer_cik", "owner_cik"),
                     "insider_classes": ("owner_cik", "issuer_cik", "year"),
                     "monthly_activity": ("issuer_cik", "month"),  # the id gives the month as YYYY-MM
@@ -448,7 +450,7 @@ CREATE TABLE IF NOT EXISTS monthly_activity (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cluster_windows (
     id TEXT GENERATED ALWAYS AS (issuer_cik || '_' || window_days || '_' || last_buy) VIRTUAL,
-    issuer_cik INTEGER REFERENCES issuers(issuer_cik),
+    issuer_cik INTEGER,
     window_days INTEGER,
     first_buy TEXT,
     last_buy TEXT,
@@ -456,7 +458,7 @@ CREATE TABLE IF NOT EXISTS cluster_windows (
     insider_names TEXT,
     purchases INTEGER,
     total_usd NUMERIC,
-    PRIMARY KEY (issuer_cik, window_days, last_buy)
+    PRIMARY KEY (window_days, last_buy, issuer_cik)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS issuer_insiders (
     id TEXT GENERATED ALWAYS AS (issuer_cik || '_' || owner_cik) VIRTUAL,
@@ -581,7 +583,6 @@ INDEXES = {
     "amendments": [["original_accession"]],
     "insider_classes": [["issuer_cik"]],  # KEYED_BY_COLUMNS: their key finds rows by its first column
     "monthly_activity": [["month"]],
-    "cluster_windows": [["window_days", "last_buy"]],
     "exercise_sales": [["transaction_date"]],
     "issuer_insiders": [["owner_cik", DescIndex("last_filed")]],  # keyed by issuer: a company's insiders
     # The screener and the presets. The wide tables are keyed by rowid, which every index ends
@@ -620,7 +621,8 @@ OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_acce
                     "idx_issuer_insiders_issuer_cik_last_filed",  # the table is keyed by issuer and owner
                     # the first columns of these tables' keys
                     "idx_insider_classes_owner_cik", "idx_monthly_activity_issuer_cik_month",
-                    "idx_cluster_windows_issuer_cik", "idx_exercise_sales_accession_number",
+                    "idx_cluster_windows_issuer_cik", "idx_cluster_windows_window_days_last_buy",
+                    "idx_exercise_sales_accession_number",
                     "idx_filing_owners_accession_number_owner_seq"]  # keyed by (accession_number, owner_seq)
 
 # Indexes sqlite-utils does not declare: partial ones for the rows a screen looks for (late

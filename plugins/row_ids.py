@@ -13,11 +13,8 @@ from datasette.utils.asgi import NotFound, Response
 
 from form4db.schema import KEYED_BY_COLUMNS, ROW_KEYS, WIDE_TABLES
 
-# An id begins with the first column of the table's key, or the filing's accession number, and
-# "_"; the column finds the row through the key or an index, the id among its rows.
-FIRST_OF_ID = {**{table: "accession_number" for table in (*ROW_KEYS, *WIDE_TABLES)},
-               **{table: key[0] for table, key in KEYED_BY_COLUMNS.items()}}
-ROW_BY_ID = (rf"^/(?P<database>[^/]+)/(?P<table>{'|'.join(FIRST_OF_ID)})/(?P<id>(?P<first>[^/._]+)_[^/.]+)"
+TABLES = (*ROW_KEYS, *WIDE_TABLES, *KEYED_BY_COLUMNS)
+ROW_BY_ID = (rf"^/(?P<database>[^/]+)/(?P<table>{'|'.join(TABLES)})/(?P<id>[^/._]+_[^/.]+)"
              r"(?P<format>\.json)?$")
 VIEWS_KEYED_BY_ACCESSION = ("footnotes", "footnote_refs")
 
@@ -27,15 +24,30 @@ def register_routes():
     return [(ROW_BY_ID, row_by_id)]
 
 
+def columns_of_id(table: str, row_id: str) -> dict[str, str]:
+    """The columns an id gives, which find its row through the table's key or an index: a
+    filing's rows' id begins with the accession number; a derived table's is its key's values
+    joined by "_" (monthly_activity's month as YYYY-MM)."""
+    if table not in KEYED_BY_COLUMNS:
+        return {"accession_number": row_id.split("_", 1)[0]}
+    columns = KEYED_BY_COLUMNS[table]
+    values = dict(zip(columns, row_id.split("_", len(columns) - 1)))
+    if table == "monthly_activity":
+        values["month"] += "-01"
+    return values
+
+
 async def row_by_id(datasette, request):
-    database, table = request.url_vars["database"], request.url_vars["table"]
+    database, table, row_id = request.url_vars["database"], request.url_vars["table"], request.url_vars["id"]
     db = datasette.get_database(database)
     keys = await db.primary_keys(table) or ["rowid"]
-    found = await db.execute(f"SELECT {', '.join(keys)} FROM [{table}] WHERE [{FIRST_OF_ID[table]}] = ? AND id = ?",
-                             [request.url_vars["first"], request.url_vars["id"]])
+    given = columns_of_id(table, row_id)
+    found = await db.execute(f"SELECT {', '.join(keys)} FROM [{table}] "
+                             f"WHERE {' AND '.join(f'[{column}] = ?' for column in given)} AND id = ?",
+                             [*given.values(), row_id])
     row = found.first()
     if row is None:
-        raise NotFound(f"No {table} row has the id {request.url_vars['id']}")
+        raise NotFound(f"No {table} row has the id {row_id}")
     path = path_from_row_pks(row, keys, use_rowid=False)
     return Response.redirect(datasette.urls.row(database, table, path) + (request.url_vars["format"] or ""))
 

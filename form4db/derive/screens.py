@@ -61,10 +61,14 @@ def derive_cluster_windows(conn: sqlite3.Connection, scope: Scope) -> None:
         purchases = f"{scope.read('nonderiv_transactions')} JOIN filings f ON f.accession_number = t.accession_number"
         kept = "1"
     else:
-        conn.execute(f"""DELETE FROM cluster_windows WHERE (issuer_cik, window_days, last_buy) IN (
-            SELECT c.issuer_cik, c.window_days, c.last_buy FROM temp.scope_days d
-            CROSS JOIN cluster_windows c ON c.issuer_cik = d.issuer_cik
-            WHERE c.last_buy BETWEEN d.first_day AND date(d.last_day, '+{widest} days'))""")
+        # Through the key, each window length's days from the first touched to 90 after the last.
+        conn.execute(f"""DELETE FROM cluster_windows WHERE (window_days, last_buy, issuer_cik) IN (
+            SELECT c.window_days, c.last_buy, c.issuer_cik FROM cluster_windows c
+            JOIN temp.scope_days d ON d.issuer_cik = c.issuer_cik
+            WHERE c.window_days IN ({', '.join(map(str, CLUSTER_WINDOWS))})
+              AND c.last_buy BETWEEN (SELECT min(first_day) FROM temp.scope_days)
+                                 AND (SELECT date(max(last_day), '+{widest} days') FROM temp.scope_days)
+              AND c.last_buy BETWEEN d.first_day AND date(d.last_day, '+{widest} days'))""")
         # Through the date index: the days from 90 before the first touched to 90 after the last.
         purchases = """nonderiv_transactions t CROSS JOIN filings f ON f.accession_number = t.accession_number
             CROSS JOIN temp.scope_days d ON d.issuer_cik = f.issuer_cik"""
