@@ -30,9 +30,11 @@ ROW_KEYS = {**{table: (code, "row_seq") for table, code in ROW_ID_CODES.items()}
 KEYED_BY_POSITION = ("filing_owners", "nonderiv_holdings", "deriv_holdings", "signatures", "filing_entities")
 # The derived tables keyed by the columns their id joins with "_" (WITHOUT ROWID, the id computed):
 # stored, the id took a place in each row and again in an index beside the table, and an index of
-# the key's first column was a third copy. (cluster_windows is keyed in the order its screen reads
-# it, a window length's newest windows: (window_days, last_buy, issuer_cik), with no index beside;
-# nor a foreign key to issuers, whose row pages would count an issuer's windows by reading them all.)
+# the key's first column was a third copy. (Two are keyed in the order their screens read them:
+# monthly_activity by (month, issuer_cik), the market's months, its issuers' indexed beside;
+# cluster_windows by (window_days, last_buy, issuer_cik), a window length's newest windows, with no
+# index beside, nor a foreign key to issuers, whose row pages would then count an issuer's windows
+# by reading them all.)
 KEYED_BY_COLUMNS = {"issuer_insiders": ("issuer_cik", "owner_cik"),
                     "insider_classes": ("owner_cik", "issuer_cik", "year"),
                     "monthly_activity": ("issuer_cik", "month"),  # the id gives the month as YYYY-MM
@@ -446,7 +448,7 @@ CREATE TABLE IF NOT EXISTS monthly_activity (
     plan_sales INTEGER,
     discretionary_sales INTEGER,
     unknown_sales INTEGER,
-    PRIMARY KEY (issuer_cik, month)
+    PRIMARY KEY (month, issuer_cik)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cluster_windows (
     id TEXT GENERATED ALWAYS AS (issuer_cik || '_' || window_days || '_' || last_buy) VIRTUAL,
@@ -582,7 +584,7 @@ INDEXES = {
     "filing_texts": [["accession_number"]],
     "amendments": [["original_accession"]],
     "insider_classes": [["issuer_cik"]],  # KEYED_BY_COLUMNS: their key finds rows by its first column
-    "monthly_activity": [["month"]],
+    "monthly_activity": [["issuer_cik"]],
     "exercise_sales": [["transaction_date"]],
     "issuer_insiders": [["owner_cik", DescIndex("last_filed")]],  # keyed by issuer: a company's insiders
     # The screener and the presets. The wide tables are keyed by rowid, which every index ends
@@ -620,7 +622,7 @@ OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_acce
                     "idx_filing_entities_cik",  # its issuers' entries: idx_filing_entities_issuer_cik
                     "idx_issuer_insiders_issuer_cik_last_filed",  # the table is keyed by issuer and owner
                     # the first columns of these tables' keys
-                    "idx_insider_classes_owner_cik", "idx_monthly_activity_issuer_cik_month",
+                    "idx_insider_classes_owner_cik", "idx_monthly_activity_issuer_cik_month", "idx_monthly_activity_month",
                     "idx_cluster_windows_issuer_cik", "idx_cluster_windows_window_days_last_buy",
                     "idx_exercise_sales_accession_number",
                     "idx_filing_owners_accession_number_owner_seq"]  # keyed by (accession_number, owner_seq)
