@@ -583,7 +583,7 @@ INDEXES = {
     "notice_past_sales": [["accession_number"]],
     "filing_texts": [["accession_number"]],
     "amendments": [["original_accession"]],
-    "insider_classes": [["issuer_cik"]],  # KEYED_BY_COLUMNS: their key finds rows by its first column
+    "insider_classes": [["issuer_cik"]],  # KEYED_BY_COLUMNS: the other ways in than their key
     "monthly_activity": [["issuer_cik"]],
     "exercise_sales": [["transaction_date"]],
     "issuer_insiders": [["owner_cik", DescIndex("last_filed")]],  # keyed by issuer: a company's insiders
@@ -621,7 +621,7 @@ OBSOLETE_INDEXES = ["idx_issuers_issuer_trading_symbol", "idx_issuers_as_of_acce
                     "idx_filing_footnotes_id",
                     "idx_filing_entities_cik",  # its issuers' entries: idx_filing_entities_issuer_cik
                     "idx_issuer_insiders_issuer_cik_last_filed",  # the table is keyed by issuer and owner
-                    # the first columns of these tables' keys
+                    # KEYED_BY_COLUMNS: a key's first column, or the order a table is keyed in now
                     "idx_insider_classes_owner_cik", "idx_monthly_activity_issuer_cik_month", "idx_monthly_activity_month",
                     "idx_cluster_windows_issuer_cik", "idx_cluster_windows_window_days_last_buy",
                     "idx_exercise_sales_accession_number",
