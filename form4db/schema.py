@@ -830,13 +830,14 @@ def key_footnotes_by_filing(db: sqlite_utils.Database) -> None:
     """Move the footnotes and marks of a database that filed them under the accession number to
     the filing's rowid (and named a marked row's table by the code in its id, not its number), with
     statistics if the database has them. A move that was stopped is finished."""
-    for table in FOOTNOTE_TABLES:
-        if "accession_number" in table_columns(db, table):
-            db.conn.executescript(f"""
-                DROP VIEW IF EXISTS footnotes;
-                DROP VIEW IF EXISTS footnote_refs;
-                ALTER TABLE {table} RENAME TO {table}_by_accession;""")
-    db.conn.executescript(TABLES)
+    stored_by_accession = [table for table in FOOTNOTE_TABLES if "accession_number" in table_columns(db, table)]
+    for table in stored_by_accession:
+        db.conn.executescript(f"""
+            DROP VIEW IF EXISTS footnotes;
+            DROP VIEW IF EXISTS footnote_refs;
+            ALTER TABLE {table} RENAME TO {table}_by_accession;""")
+    if stored_by_accession:
+        db.conn.executescript(TABLES)
     for table in FOOTNOTE_TABLES:
         old = f"{table}_by_accession"
         if not db[old].exists():
